@@ -1,0 +1,45 @@
+use std::fmt;
+
+/// Every error the core returns. Callers decide what to do with it; the core never panics.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Error {
+    /// The SQL could not be parsed; `message` is the parser's own explanation.
+    Parse {
+        /// The parser's message.
+        message: String,
+    },
+    /// The input is larger than the configured cap.
+    InputTooLarge {
+        /// Size of the input in bytes.
+        size: usize,
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The dialect name is not one the core knows.
+    UnknownDialect {
+        /// The name that was given.
+        name: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Parse { message } => write!(f, "SQL parse error: {message}"),
+            Error::InputTooLarge { size, limit } => {
+                write!(
+                    f,
+                    "SQL input of {size} bytes exceeds the limit of {limit} bytes"
+                )
+            }
+            Error::UnknownDialect { name } => write!(
+                f,
+                "unknown SQL dialect {name:?} (expected postgresql, mysql or sqlite, \
+                 or a Rails adapter name: postgis, mysql2, trilogy, sqlite3)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,239 @@
+//! Canonical form of a SQL statement, built in one pass over the tokens.
+//!
+//! Rules, in the order a reader meets them:
+//! - every literal (string, number, boolean, `NULL` outside `IS [NOT] NULL`) and
+//!   every bind (`$1`, `?`, `:name`) becomes `?`; a sign before a number is part of it;
+//! - `IN (...)` and `ARRAY[...]` lists made only of literals collapse to one `?`;
+//! - rows after the first of a multi-row `VALUES` are dropped;
+//! - comments are removed, keywords are upper-cased, identifiers are kept as written;
+//! - tokens are separated by one space, except after `(`, `[`, `.`, `::`, before
+//!   `)`, `]`, `,`, `.`, `;`, `::`, and between a function or table name and its `(`.
+
+use super::keywords::{self, Keyword};
+use super::token::{TokenKind, Tokenizer};
+use crate::Dialect;
+
+/// What the previously emitted token was, for spacing and context rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prev {
+    Start,
+    Open,
+    Dot,
+    Cast,
+    /// A literal, quoted identifier or closing bracket.
+    Value,
+    /// An identifier or function-like keyword: `(` follows without a space.
+    Name,
+    Clause,
+    Operator,
+    Comma,
+    Other,
+}
+
+/// An `IN (` or `ARRAY[` list that collapses to `?` when it holds only literals.
+struct ListFrame {
+    depth: usize,
+    start: usize,
+    literal_only: bool,
+    has_items: bool,
+}
+
+/// A `VALUES` clause: rows after the first are dropped.
+struct ValuesClause {
+    depth: usize,
+    first_row_end: Option<usize>,
+}
+
+struct Writer<'o> {
+    out: &'o mut Vec<u8>,
+    prev: Prev,
+    prev_keyword: Option<&'static str>,
+    after_is: bool,
+    depth: usize,
+    lists: Vec<ListFrame>,
+    values: Option<ValuesClause>,
+}
+
+impl Writer<'_> {
+    fn emit(&mut self, bytes: &[u8], kind: TokenKind, class: Prev) {
+        use TokenKind::*;
+        let space = match (self.prev, kind) {
+            (Prev::Start, _) => false,
+            (_, RParen | RBracket | Comma | Dot | Semicolon) => false,
+            (Prev::Open | Prev::Dot | Prev::Cast, _) => false,
+            (_, Operator) if bytes == b"::" => false,
+            (Prev::Name, LParen) => false,
+            (_, LBracket) => false,
+            _ => true,
+        };
+        if space {
+            self.out.push(b' ');
+        }
+        self.out.extend_from_slice(bytes);
+        self.prev = class;
+    }
+
+    /// Tracks list collapsing and VALUES rows for a token about to be emitted at the
+    /// current depth (before any depth change it causes).
+    fn observe(&mut self, kind: TokenKind, is_literal: bool) {
+        if let Some(top) = self.lists.last_mut() {
+            if self.depth == top.depth + 1 {
+                if is_literal {
+                    top.has_items = true;
+                } else if kind != TokenKind::Comma {
+                    top.literal_only = false;
+                }
+            }
+        }
+        if let Some(values) = &self.values {
+            if self.depth == values.depth {
+                let continues = match kind {
+                    TokenKind::LParen => true,
+                    TokenKind::Comma => values.first_row_end.is_some(),
+                    _ => false,
+                };
+                if !continues {
+                    self.values = None;
+                }
+            }
+        }
+    }
+
+    fn literal(&mut self) {
+        self.observe(TokenKind::String, true);
+        self.emit(b"?", TokenKind::String, Prev::Value);
+        self.after_is = false;
+        self.prev_keyword = None;
+    }
+
+    fn open(&mut self, bytes: &[u8], kind: TokenKind) {
+        self.observe(kind, false);
+        let list = match kind {
+            TokenKind::LParen => self.prev_keyword == Some("IN"),
+            _ => self.prev_keyword == Some("ARRAY"),
+        };
+        self.emit(bytes, kind, Prev::Open);
+        if list {
+            self.lists.push(ListFrame {
+                depth: self.depth,
+                start: self.out.len(),
+                literal_only: true,
+                has_items: false,
+            });
+        }
+        self.depth += 1;
+        self.after_is = false;
+        self.prev_keyword = None;
+    }
+
+    fn close(&mut self, bytes: &[u8], kind: TokenKind) {
+        self.depth = self.depth.saturating_sub(1);
+        if self.lists.last().is_some_and(|f| f.depth >= self.depth) {
+            if let Some(frame) = self.lists.pop() {
+                if frame.literal_only && frame.has_items && frame.depth == self.depth {
+                    self.out.truncate(frame.start);
+                    self.out.push(b'?');
+                }
+            }
+        }
+        if let Some(values) = &self.values {
+            if self.depth < values.depth {
+                self.values = None;
+            }
+        }
+        self.emit(bytes, kind, Prev::Value);
+        if let Some(values) = &mut self.values {
+            if self.depth == values.depth {
+                match values.first_row_end {
+                    None => values.first_row_end = Some(self.out.len()),
+                    Some(end) => self.out.truncate(end),
+                }
+            }
+        }
+        self.after_is = false;
+        self.prev_keyword = None;
+    }
+
+    fn word(&mut self, bytes: &[u8]) {
+        let Some((name, class)) = keywords::lookup(bytes) else {
+            self.observe(TokenKind::Word, false);
+            self.emit(bytes, TokenKind::Word, Prev::Name);
+            self.after_is = false;
+            self.prev_keyword = None;
+            return;
+        };
+        let is_literal = match name {
+            "TRUE" | "FALSE" => true,
+            "NULL" => !self.after_is,
+            _ => false,
+        };
+        if is_literal {
+            self.literal();
+            return;
+        }
+        self.observe(TokenKind::Word, false);
+        let prev = match class {
+            Keyword::Clause => Prev::Clause,
+            Keyword::Function => Prev::Name,
+        };
+        self.emit(name.as_bytes(), TokenKind::Word, prev);
+        self.after_is = name == "IS" || (name == "NOT" && self.after_is);
+        self.prev_keyword = Some(name);
+        if name == "VALUES" {
+            self.values = Some(ValuesClause {
+                depth: self.depth,
+                first_row_end: None,
+            });
+        }
+    }
+
+    fn other(&mut self, bytes: &[u8], kind: TokenKind, class: Prev) {
+        self.observe(kind, false);
+        self.emit(bytes, kind, class);
+        self.after_is = false;
+        self.prev_keyword = None;
+    }
+}
+
+/// Writes the normalized form of `sql` into `out` (which is cleared first).
+pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, out: &mut Vec<u8>) {
+    out.clear();
+    let mut w = Writer {
+        out,
+        prev: Prev::Start,
+        prev_keyword: None,
+        after_is: false,
+        depth: 0,
+        lists: Vec::new(),
+        values: None,
+    };
+    let mut tokens = Tokenizer::new(sql, dialect).peekable();
+    while let Some(tok) = tokens.next() {
+        let bytes = &sql[tok.start..tok.end];
+        match tok.kind {
+            TokenKind::Comment => {}
+            TokenKind::String | TokenKind::Number | TokenKind::Placeholder => w.literal(),
+            TokenKind::Word => w.word(bytes),
+            TokenKind::LParen | TokenKind::LBracket => w.open(bytes, tok.kind),
+            TokenKind::RParen | TokenKind::RBracket => w.close(bytes, tok.kind),
+            TokenKind::Operator => {
+                let unary_sign = matches!(bytes, b"-" | b"+")
+                    && !matches!(w.prev, Prev::Value | Prev::Name)
+                    && tokens.peek().is_some_and(|t| t.kind == TokenKind::Number);
+                if !unary_sign {
+                    let class = if bytes == b"::" {
+                        Prev::Cast
+                    } else {
+                        Prev::Operator
+                    };
+                    w.other(bytes, tok.kind, class);
+                }
+            }
+            TokenKind::QuotedIdent => w.other(bytes, tok.kind, Prev::Value),
+            TokenKind::Comma => w.other(bytes, tok.kind, Prev::Comma),
+            TokenKind::Dot => w.other(bytes, tok.kind, Prev::Dot),
+            TokenKind::Semicolon => w.other(bytes, tok.kind, Prev::Comma),
+            TokenKind::Other => w.other(bytes, tok.kind, Prev::Other),
+        }
+    }
+}
