@@ -5,19 +5,26 @@ module VirtualTrainerOptimizer
   # name (:postgis, :mysql2, :trilogy, :sqlite3), as a Symbol or String.
   module SQL
     DEFAULT_MAX_INPUT_BYTES = 1_048_576
+    DEFAULT_MAX_NESTING_DEPTH = 32
 
     @max_input_bytes = DEFAULT_MAX_INPUT_BYTES
+    @max_nesting_depth = DEFAULT_MAX_NESTING_DEPTH
 
     class << self
-      # Cap on SQL size: the hot path normalizes only this many bytes.
+      # Cap on SQL size: the hot path normalizes only this many bytes, and
+      # analyze raises InputTooLarge above it.
       attr_reader :max_input_bytes
 
-      def max_input_bytes=(bytes)
-        unless bytes.is_a?(Integer) && bytes.positive?
-          raise ArgumentError, "max_input_bytes must be a positive Integer, got #{bytes.inspect}"
-        end
+      # Cap on parenthesis nesting for analyze (InputTooLarge above it): the
+      # parser's recursion on deeper input could exhaust a small thread stack.
+      attr_reader :max_nesting_depth
 
-        @max_input_bytes = bytes
+      def max_input_bytes=(bytes)
+        @max_input_bytes = positive_integer!(:max_input_bytes, bytes)
+      end
+
+      def max_nesting_depth=(depth)
+        @max_nesting_depth = positive_integer!(:max_nesting_depth, depth)
       end
 
       # The canonical form of +sql+: literals and binds as "?", IN lists and
@@ -31,6 +38,34 @@ module VirtualTrainerOptimizer
       # differ only in values, binds, list lengths, comments or formatting share it.
       def fingerprint(sql, dialect: :postgresql)
         native_fingerprint(sql, dialect, @max_input_bytes)
+      end
+
+      # The structure of +sql+ as a Hash with string keys: "kind", "tables",
+      # "predicates" ({"table","column","op","clause"}), "joins", "order_by",
+      # "group_by", "limit", "offset", "select_star", "aggregates",
+      # "subqueries", "distinct", "or_across_columns", "not_in_subquery" and
+      # "lints" ({"code","message","why"}). Parsed once per fingerprint and
+      # cached (see cache_stats). Raises ParseError on SQL the parser rejects,
+      # InputTooLarge above max_input_bytes or max_nesting_depth.
+      def analyze(sql, dialect: :postgresql)
+        native_analyze(sql, dialect, @max_input_bytes, @max_nesting_depth)
+      end
+
+      # {"hits", "misses", "entries", "capacity"} of the process-wide shape cache.
+      def cache_stats
+        native_cache_stats
+      end
+
+      def clear_cache!
+        native_clear_cache
+      end
+
+      private
+
+      def positive_integer!(name, value)
+        return value if value.is_a?(Integer) && value.positive?
+
+        raise ArgumentError, "#{name} must be a positive Integer, got #{value.inspect}"
       end
     end
   end

@@ -16,6 +16,12 @@ pub enum Error {
         /// The cap in bytes.
         limit: usize,
     },
+    /// The SQL nests or chains deeper than the analyzer's limits allow; refused
+    /// before parsing, which could otherwise exhaust the stack.
+    TooComplex {
+        /// Which limit was exceeded.
+        message: String,
+    },
     /// The dialect name is not one the core knows.
     UnknownDialect {
         /// The name that was given.
@@ -33,6 +39,7 @@ impl fmt::Display for Error {
                     "SQL input of {size} bytes exceeds the limit of {limit} bytes"
                 )
             }
+            Error::TooComplex { message } => write!(f, "SQL too complex to analyze: {message}"),
             Error::UnknownDialect { name } => write!(
                 f,
                 "unknown SQL dialect {name:?} (expected postgresql, mysql or sqlite, \

@@ -54,7 +54,7 @@ pub fn to_ruby(ruby: &Ruby, err: vto_core::Error) -> Error {
     let msg = err.to_string();
     match err {
         vto_core::Error::Parse { .. } => Error::new(class(ruby, |c| c.parse_error), msg),
-        vto_core::Error::InputTooLarge { .. } => {
+        vto_core::Error::InputTooLarge { .. } | vto_core::Error::TooComplex { .. } => {
             Error::new(class(ruby, |c| c.input_too_large), msg)
         }
         vto_core::Error::UnknownDialect { .. } => Error::new(ruby.exception_arg_error(), msg),

@@ -2,6 +2,7 @@
 //! guard. No analysis logic lives here.
 
 mod errors;
+mod shape;
 mod sql;
 
 use magnus::{Error, Ruby};

@@ -1,4 +1,5 @@
-//! SQL text: normalization and fingerprints (the per-query hot path, no syntax tree).
+//! SQL text: normalization and fingerprints (the per-query hot path, no syntax
+//! tree), and [`Analyzer`], which parses once per distinct fingerprint into a [`Shape`].
 //!
 //! # Fingerprint definition
 //!
@@ -8,9 +9,22 @@
 //! same on every process, machine and architecture. It changes only if the
 //! normalization rules change, which happens only in a new major version.
 
+mod analyze;
+mod ast;
+mod cache;
 mod keywords;
+mod lint;
 mod normalize;
+pub mod shape;
 pub mod token;
+
+pub use analyze::{
+    analyze_uncached, Analyzer, Limits, DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_NESTING_DEPTH,
+    DEFAULT_MAX_TERMS,
+};
+pub use cache::CacheStats;
+pub use lint::LARGE_OFFSET;
+pub use shape::Shape;
 
 use std::cell::RefCell;
 use std::fmt;

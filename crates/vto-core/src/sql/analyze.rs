@@ -1,0 +1,171 @@
+//! `analyze`: parse once per distinct fingerprint, extract the shape, lint it.
+
+use std::sync::Arc;
+
+use sqlparser::dialect::{
+    Dialect as ParserDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
+};
+use sqlparser::parser::Parser;
+
+use super::cache::{BoundedCache, CacheStats};
+use super::shape::Shape;
+use super::token::{TokenKind, Tokenizer};
+use super::{ast, lint, Fingerprint, Normalizer, DEFAULT_MAX_INPUT_BYTES};
+use crate::{Dialect, Error};
+
+/// Default cap on parenthesis nesting: Rails never nests this deep, and the
+/// parser's recursion on deeper input could exhaust a small thread stack.
+pub const DEFAULT_MAX_NESTING_DEPTH: usize = 32;
+/// Default cap on operators and AND/OR terms, which the parser turns into deep trees.
+pub const DEFAULT_MAX_TERMS: usize = 5_000;
+/// Default number of shapes the cache holds.
+pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+
+/// Limits that `analyze` enforces before the parser sees the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Larger input fails with [`Error::InputTooLarge`].
+    pub max_input_bytes: usize,
+    /// Deeper parenthesis nesting fails with [`Error::TooComplex`].
+    pub max_nesting_depth: usize,
+    /// More operators and AND/OR terms fail with [`Error::TooComplex`].
+    pub max_terms: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            max_nesting_depth: DEFAULT_MAX_NESTING_DEPTH,
+            max_terms: DEFAULT_MAX_TERMS,
+        }
+    }
+}
+
+type CachedShape = Result<Arc<Shape>, Error>;
+
+/// Analyzes statements, caching the result per (dialect, fingerprint).
+///
+/// ```
+/// use vto_core::sql::Analyzer;
+/// use vto_core::Dialect;
+///
+/// let analyzer = Analyzer::new(1000);
+/// let shape = analyzer
+///     .analyze(b"SELECT * FROM users WHERE LOWER(email) = 'a@b.c'", Dialect::Postgres, Default::default())
+///     .unwrap();
+/// assert_eq!(shape.predicates[0].op.as_str(), "function_wrapped");
+/// assert_eq!(shape.lints[0].code, "function_wrapped_predicate");
+/// ```
+pub struct Analyzer {
+    cache: BoundedCache<(Dialect, Fingerprint), CachedShape>,
+}
+
+impl Analyzer {
+    /// An analyzer whose cache holds up to `capacity` shapes.
+    pub fn new(capacity: usize) -> Self {
+        Analyzer {
+            cache: BoundedCache::new(capacity),
+        }
+    }
+
+    /// The shape of `sql`, from the cache when a statement with the same
+    /// fingerprint was analyzed before (a hit costs one fingerprint, no parse).
+    /// Failures are cached too, so bad SQL is not parsed again and again.
+    pub fn analyze(
+        &self,
+        sql: &[u8],
+        dialect: Dialect,
+        limits: Limits,
+    ) -> Result<Arc<Shape>, Error> {
+        if sql.len() > limits.max_input_bytes {
+            return Err(Error::InputTooLarge {
+                size: sql.len(),
+                limit: limits.max_input_bytes,
+            });
+        }
+        let fingerprint = Normalizer::new(dialect)
+            .max_input_bytes(limits.max_input_bytes)
+            .fingerprint(sql);
+        self.cache.get_or_insert_with((dialect, fingerprint), || {
+            analyze_uncached(sql, dialect, limits).map(Arc::new)
+        })
+    }
+
+    /// Hits, misses and size of the cache.
+    pub fn stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// Empties the cache and resets its counters.
+    pub fn clear(&self) {
+        self.cache.clear();
+    }
+}
+
+fn check_complexity(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<(), Error> {
+    let (mut depth, mut max_depth, mut terms) = (0usize, 0usize, 0usize);
+    for tok in Tokenizer::new(sql, dialect) {
+        match tok.kind {
+            TokenKind::LParen | TokenKind::LBracket => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
+            TokenKind::Operator => terms += 1,
+            TokenKind::Word => {
+                let w = &sql[tok.start..tok.end];
+                if w.eq_ignore_ascii_case(b"and") || w.eq_ignore_ascii_case(b"or") {
+                    terms += 1;
+                }
+            }
+            _ => {}
+        }
+        if max_depth > limits.max_nesting_depth {
+            return Err(Error::TooComplex {
+                message: format!(
+                    "parentheses nest deeper than the limit of {}",
+                    limits.max_nesting_depth
+                ),
+            });
+        }
+        if terms > limits.max_terms {
+            return Err(Error::TooComplex {
+                message: format!("more than {} operators and AND/OR terms", limits.max_terms),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Parses and analyzes `sql` without any cache. The first statement is analyzed.
+pub fn analyze_uncached(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<Shape, Error> {
+    if sql.len() > limits.max_input_bytes {
+        return Err(Error::InputTooLarge {
+            size: sql.len(),
+            limit: limits.max_input_bytes,
+        });
+    }
+    check_complexity(sql, dialect, limits)?;
+    let text = std::str::from_utf8(sql).map_err(|e| Error::Parse {
+        message: format!("SQL is not valid UTF-8 ({e})"),
+    })?;
+    let parser_dialect: &dyn ParserDialect = match dialect {
+        Dialect::Postgres => &PostgreSqlDialect {},
+        Dialect::Mysql => &MySqlDialect {},
+        Dialect::Sqlite => &SQLiteDialect {},
+    };
+    let statements = Parser::new(parser_dialect)
+        .with_recursion_limit(limits.max_nesting_depth.saturating_mul(4).max(16))
+        .try_with_sql(text)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| Error::Parse {
+            message: e.to_string(),
+        })?;
+    let first = statements.first().ok_or_else(|| Error::Parse {
+        message: "no SQL statement found".to_owned(),
+    })?;
+    let mut shape = ast::shape_of(first);
+    shape.lints = lint::lints(&shape);
+    Ok(shape)
+}

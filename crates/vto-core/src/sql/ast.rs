@@ -1,0 +1,642 @@
+//! Every match on sqlparser's AST lives here (its AST changes between minor
+//! versions; the rest of the crate sees only [`Shape`]).
+
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, FromTable, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
+    InTarget, JoinConstraint, JoinOperator, LimitClause, ObjectName, ObjectNamePart, OrderByKind,
+    OrderBySort, Query, Select, SelectItem, SetExpr, Statement, TableFactor, TableObject,
+    TableWithJoins, UnaryOperator, UpdateTableFromKind, Value, Visit, Visitor,
+};
+
+use super::shape::{
+    Bound, Clause, ColumnRef, Direction, JoinCondition, OrderItem, Predicate, PredicateOp, Shape,
+    StatementKind, TableRef,
+};
+
+/// A name visible in one `SELECT`'s scope: a table (or an alias of one), or a
+/// CTE / derived table (`None`: not a real table).
+struct ScopeEntry {
+    key: String,
+    table: Option<String>,
+}
+
+struct Walker {
+    shape: Shape,
+    scopes: Vec<Vec<ScopeEntry>>,
+    ctes: Vec<String>,
+}
+
+/// Builds the shape of one parsed statement (lints are added by the caller).
+pub(crate) fn shape_of(stmt: &Statement) -> Shape {
+    let kind = match stmt {
+        Statement::Query(_) => StatementKind::Select,
+        Statement::Insert(_) => StatementKind::Insert,
+        Statement::Update(_) => StatementKind::Update,
+        Statement::Delete(_) => StatementKind::Delete,
+        Statement::StartTransaction { .. }
+        | Statement::Commit { .. }
+        | Statement::Rollback { .. }
+        | Statement::Savepoint { .. }
+        | Statement::ReleaseSavepoint { .. } => StatementKind::Transaction,
+        _ => StatementKind::Other,
+    };
+    let mut w = Walker {
+        shape: Shape::empty(kind),
+        scopes: Vec::new(),
+        ctes: Vec::new(),
+    };
+    match stmt {
+        Statement::Query(q) => w.query(q, true),
+        Statement::Insert(ins) => {
+            w.scopes.push(Vec::new());
+            if let TableObject::TableName(name) = &ins.table {
+                w.add_table(name, None);
+            }
+            if let Some(source) = &ins.source {
+                w.query(source, false);
+            }
+            w.scopes.pop();
+        }
+        Statement::Update(up) => {
+            w.scopes.push(Vec::new());
+            let mut on = Vec::new();
+            w.add_table_with_joins(&up.table, &mut on);
+            if let Some(
+                UpdateTableFromKind::BeforeSet(from) | UpdateTableFromKind::AfterSet(from),
+            ) = &up.from
+            {
+                for twj in from {
+                    w.add_table_with_joins(twj, &mut on);
+                }
+            }
+            w.conditions(&on, up.selection.as_ref());
+            w.scopes.pop();
+        }
+        Statement::Delete(del) => {
+            w.scopes.push(Vec::new());
+            let mut on = Vec::new();
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &del.from;
+            for twj in from.iter().chain(del.using.iter().flatten()) {
+                w.add_table_with_joins(twj, &mut on);
+            }
+            w.conditions(&on, del.selection.as_ref());
+            w.scopes.pop();
+        }
+        _ => {}
+    }
+    w.shape
+}
+
+fn object_name(name: &ObjectName) -> String {
+    let parts: Vec<&str> = name
+        .0
+        .iter()
+        .map(|part| match part {
+            ObjectNamePart::Identifier(id) => id.value.as_str(),
+            ObjectNamePart::Function(f) => f.name.value.as_str(),
+        })
+        .collect();
+    parts.join(".")
+}
+
+/// `col`, `t.col`, `schema.t.col`, `(col)`: the (qualifier, column) of a plain column.
+fn plain_column(expr: &Expr) -> Option<(Option<&str>, &str)> {
+    match expr {
+        Expr::Identifier(id) => Some((None, id.value.as_str())),
+        Expr::CompoundIdentifier(parts) if parts.len() >= 2 => Some((
+            Some(parts[parts.len() - 2].value.as_str()),
+            parts[parts.len() - 1].value.as_str(),
+        )),
+        Expr::Nested(inner) => plain_column(inner),
+        _ => None,
+    }
+}
+
+/// What an expression mentions outside its subqueries: columns, function names,
+/// and the subqueries themselves (outermost ones only).
+#[derive(Default)]
+struct Mentions {
+    depth: usize,
+    columns: Vec<(Option<String>, String)>,
+    functions: Vec<String>,
+    queries: Vec<Query>,
+}
+
+impl Visitor for Mentions {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if self.depth == 0 {
+            self.queries.push(query.clone());
+        }
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _query: &Query) -> ControlFlow<()> {
+        self.depth = self.depth.saturating_sub(1);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        if self.depth == 0 {
+            match expr {
+                Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+                    if let Some((q, c)) = plain_column(expr) {
+                        self.columns.push((q.map(str::to_owned), c.to_owned()));
+                    }
+                }
+                Expr::Function(f) => self.functions.push(object_name(&f.name)),
+                _ => {}
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn mentions(expr: &Expr) -> Mentions {
+    let mut m = Mentions::default();
+    let _ = expr.visit(&mut m);
+    m
+}
+
+/// Every column mentioned in `expr`, outside subqueries.
+fn columns_in(expr: &Expr) -> Vec<(Option<String>, String)> {
+    mentions(expr).columns
+}
+
+fn is_value(expr: &Expr) -> bool {
+    matches!(expr, Expr::Subquery(_)) || columns_in(expr).is_empty()
+}
+
+fn string_literal(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s)
+            | Value::EscapedStringLiteral(s)
+            | Value::DoubleQuotedString(s)
+            | Value::NationalStringLiteral(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a LIKE pattern starts with a wildcard: `'%x'`, `'%' || ?`, `CONCAT('%', ?)`.
+fn leading_wildcard(pattern: &Expr) -> bool {
+    match pattern {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::StringConcat,
+            ..
+        } => leading_wildcard(left),
+        Expr::Function(f) if object_name(&f.name).eq_ignore_ascii_case("concat") => match &f.args {
+            FunctionArguments::List(list) => match list.args.first() {
+                Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) => leading_wildcard(first),
+                _ => false,
+            },
+            _ => false,
+        },
+        Expr::Nested(inner) => leading_wildcard(inner),
+        _ => string_literal(pattern).is_some_and(|s| s.starts_with('%') || s.starts_with('_')),
+    }
+}
+
+fn bound(expr: &Expr) -> Bound {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().map_or(Bound::Bind, Bound::Literal),
+            _ => Bound::Bind,
+        },
+        _ => Bound::Bind,
+    }
+}
+
+fn join_constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::FullOuter(c)
+        | JoinOperator::CrossJoin(c)
+        | JoinOperator::Semi(c)
+        | JoinOperator::LeftSemi(c)
+        | JoinOperator::RightSemi(c)
+        | JoinOperator::Anti(c)
+        | JoinOperator::LeftAnti(c)
+        | JoinOperator::RightAnti(c) => Some(c),
+        _ => None,
+    }
+}
+
+const AGGREGATES: [&str; 5] = ["COUNT", "SUM", "AVG", "MIN", "MAX"];
+
+impl Walker {
+    fn query(&mut self, q: &Query, outer: bool) {
+        if let Some(with) = &q.with {
+            for cte in &with.cte_tables {
+                self.ctes.push(cte.alias.name.value.clone());
+                self.shape.subqueries += 1;
+                self.query(&cte.query, false);
+            }
+        }
+        self.set_expr(&q.body, if outer { Some(q) } else { None });
+    }
+
+    /// `tail` is the enclosing query when this is the outermost body: its ORDER BY
+    /// and LIMIT are read while this body's tables are in scope.
+    fn set_expr(&mut self, body: &SetExpr, tail: Option<&Query>) {
+        match body {
+            SetExpr::Select(select) => self.select(select, tail),
+            SetExpr::Query(q) => self.query(q, tail.is_some()),
+            SetExpr::SetOperation { left, right, .. } => {
+                self.set_expr(left, None);
+                self.set_expr(right, None);
+                if let Some(q) = tail {
+                    self.query_tail(q);
+                }
+            }
+            _ => {
+                if let Some(q) = tail {
+                    self.query_tail(q);
+                }
+            }
+        }
+    }
+
+    fn select(&mut self, s: &Select, tail: Option<&Query>) {
+        self.scopes.push(Vec::new());
+        let mut on = Vec::new();
+        for twj in &s.from {
+            self.add_table_with_joins(twj, &mut on);
+        }
+        if tail.is_some() {
+            self.shape.select_star = s.projection.iter().any(|item| {
+                matches!(
+                    item,
+                    SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+                )
+            });
+            self.shape.distinct = s.distinct.is_some();
+        }
+        for item in &s.projection {
+            if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
+                self.aggregates(e);
+                self.subqueries_in(e);
+            }
+        }
+        self.conditions(&on, s.selection.as_ref());
+        if let Some(having) = &s.having {
+            self.aggregates(having);
+            self.predicate(having, Clause::Having, false);
+        }
+        if tail.is_some() {
+            if let GroupByExpr::Expressions(exprs, _) = &s.group_by {
+                for e in exprs {
+                    if let Some((q, c)) = plain_column(e) {
+                        let col = self.resolve(q, c);
+                        self.shape.group_by.push(col);
+                    }
+                }
+            }
+        }
+        if let Some(q) = tail {
+            self.query_tail(q);
+        }
+        self.scopes.pop();
+    }
+
+    fn conditions(&mut self, on: &[Expr], selection: Option<&Expr>) {
+        for e in on {
+            self.predicate(e, Clause::Join, false);
+        }
+        if let Some(e) = selection {
+            self.predicate(e, Clause::Where, false);
+        }
+    }
+
+    fn query_tail(&mut self, q: &Query) {
+        if let Some(order_by) = &q.order_by {
+            if let OrderByKind::Expressions(items) = &order_by.kind {
+                for item in items {
+                    let direction = match item.options.sort {
+                        Some(OrderBySort::Desc) => Direction::Desc,
+                        _ => Direction::Asc,
+                    };
+                    let order = match plain_column(&item.expr) {
+                        Some((q, c)) => {
+                            let col = self.resolve(q, c);
+                            OrderItem {
+                                table: col.table,
+                                column: Some(col.column),
+                                expression: None,
+                                direction,
+                            }
+                        }
+                        None => OrderItem {
+                            table: None,
+                            column: None,
+                            expression: Some(item.expr.to_string()),
+                            direction,
+                        },
+                    };
+                    self.shape.order_by.push(order);
+                }
+            }
+        }
+        match &q.limit_clause {
+            Some(LimitClause::LimitOffset { limit, offset, .. }) => {
+                self.shape.limit = limit.as_ref().map(bound);
+                self.shape.offset = offset.as_ref().map(|o| bound(&o.value));
+            }
+            Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
+                self.shape.limit = Some(bound(limit));
+                self.shape.offset = Some(bound(offset));
+            }
+            None => {}
+        }
+    }
+
+    fn add_table_with_joins(&mut self, twj: &TableWithJoins, on: &mut Vec<Expr>) {
+        self.add_factor(&twj.relation, on);
+        for join in &twj.joins {
+            self.add_factor(&join.relation, on);
+            if let Some(JoinConstraint::On(e)) = join_constraint(&join.join_operator) {
+                on.push(e.clone());
+            }
+        }
+    }
+
+    fn add_factor(&mut self, factor: &TableFactor, on: &mut Vec<Expr>) {
+        match factor {
+            TableFactor::Table { name, alias, .. } => {
+                self.add_table(name, alias.as_ref().map(|a| a.name.value.as_str()))
+            }
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => {
+                self.shape.subqueries += 1;
+                self.query(subquery, false);
+                if let (Some(alias), Some(scope)) = (alias, self.scopes.last_mut()) {
+                    scope.push(ScopeEntry {
+                        key: alias.name.value.clone(),
+                        table: None,
+                    });
+                }
+            }
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => self.add_table_with_joins(table_with_joins, on),
+            _ => {}
+        }
+    }
+
+    fn add_table(&mut self, name: &ObjectName, alias: Option<&str>) {
+        let table = object_name(name);
+        let Some(scope) = self.scopes.last_mut() else {
+            return;
+        };
+        if self.ctes.iter().any(|c| c.eq_ignore_ascii_case(&table)) {
+            scope.push(ScopeEntry {
+                key: alias.unwrap_or(&table).to_owned(),
+                table: None,
+            });
+            return;
+        }
+        let entry = TableRef {
+            name: table.clone(),
+            alias: alias.map(str::to_owned),
+        };
+        if !self.shape.tables.contains(&entry) {
+            self.shape.tables.push(entry);
+        }
+        if let Some(alias) = alias {
+            scope.push(ScopeEntry {
+                key: alias.to_owned(),
+                table: Some(table.clone()),
+            });
+        }
+        let short = table.rsplit('.').next().unwrap_or(&table).to_owned();
+        scope.push(ScopeEntry {
+            key: short,
+            table: Some(table),
+        });
+    }
+
+    /// Resolves a column's qualifier through the scopes, innermost first; an
+    /// unqualified column belongs to the innermost scope's table when it has one.
+    fn resolve(&self, qualifier: Option<&str>, column: &str) -> ColumnRef {
+        let table = match qualifier {
+            Some(q) => self
+                .scopes
+                .iter()
+                .rev()
+                .flatten()
+                .find(|e| e.key.eq_ignore_ascii_case(q))
+                .map_or_else(|| Some(q.to_owned()), |e| e.table.clone()),
+            None => self.scopes.last().and_then(|scope| {
+                let tables: BTreeSet<Option<&String>> =
+                    scope.iter().map(|e| e.table.as_ref()).collect();
+                match tables.into_iter().collect::<Vec<_>>().as_slice() {
+                    [Some(only)] => Some((*only).clone()),
+                    _ => None,
+                }
+            }),
+        };
+        ColumnRef {
+            table,
+            column: column.to_owned(),
+        }
+    }
+
+    fn push(&mut self, col: ColumnRef, op: PredicateOp, clause: Clause) {
+        let p = Predicate {
+            table: col.table,
+            column: col.column,
+            op,
+            clause,
+        };
+        if !self.shape.predicates.contains(&p) {
+            self.shape.predicates.push(p);
+        }
+    }
+
+    /// Records a filter on `subject`: a plain column gets `op`, a column inside a
+    /// function or operator gets `function_wrapped`, anything else nothing.
+    fn filter(&mut self, subject: &Expr, op: PredicateOp, clause: Clause) {
+        if let Some((q, c)) = plain_column(subject) {
+            let col = self.resolve(q, c);
+            self.push(col, op, clause);
+            return;
+        }
+        let cols = columns_in(subject);
+        if let [(q, c)] = cols.as_slice() {
+            let col = self.resolve(q.as_deref(), c);
+            self.push(col, PredicateOp::FunctionWrapped, clause);
+        }
+    }
+
+    fn resolved_columns(&self, expr: &Expr) -> BTreeSet<(Option<String>, String)> {
+        columns_in(expr)
+            .iter()
+            .map(|(q, c)| {
+                let r = self.resolve(q.as_deref(), c);
+                (r.table, r.column)
+            })
+            .collect()
+    }
+
+    fn predicate(&mut self, expr: &Expr, clause: Clause, negated: bool) {
+        let eq_or_not = |negated: bool, op| if negated { PredicateOp::NotEq } else { op };
+        match expr {
+            Expr::Nested(inner) => self.predicate(inner, clause, negated),
+            Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr,
+            } => self.predicate(expr, clause, !negated),
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
+                self.predicate(left, clause, negated);
+                self.predicate(right, clause, negated);
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Or,
+                right,
+            } => {
+                let (l, r) = (self.resolved_columns(left), self.resolved_columns(right));
+                if !l.is_empty() && !r.is_empty() && l != r {
+                    self.shape.or_across_columns = true;
+                }
+                self.predicate(left, clause, negated);
+                self.predicate(right, clause, negated);
+            }
+            Expr::BinaryOp { left, op, right } => {
+                let op = match op {
+                    BinaryOperator::Eq | BinaryOperator::Spaceship => {
+                        eq_or_not(negated, PredicateOp::Eq)
+                    }
+                    BinaryOperator::NotEq => PredicateOp::NotEq,
+                    BinaryOperator::Gt
+                    | BinaryOperator::Lt
+                    | BinaryOperator::GtEq
+                    | BinaryOperator::LtEq => eq_or_not(negated, PredicateOp::Range),
+                    _ => {
+                        self.subqueries_in(expr);
+                        return;
+                    }
+                };
+                match (plain_column(left), plain_column(right)) {
+                    (Some((lq, lc)), Some((rq, rc))) if op == PredicateOp::Eq => {
+                        let join = JoinCondition {
+                            left: self.resolve(lq, lc),
+                            right: self.resolve(rq, rc),
+                        };
+                        if !self.shape.joins.contains(&join) {
+                            self.shape.joins.push(join);
+                        }
+                    }
+                    _ if is_value(right) => self.filter(left, op, clause),
+                    _ if is_value(left) => self.filter(right, op, clause),
+                    _ => {}
+                }
+                self.subqueries_in(left);
+                self.subqueries_in(right);
+            }
+            Expr::In {
+                expr: subject,
+                target,
+                negated: not_in,
+                ..
+            } => {
+                let negated = negated ^ *not_in;
+                self.filter(subject, eq_or_not(negated, PredicateOp::In), clause);
+                if let InTarget::Subquery(q) = target {
+                    if negated {
+                        self.shape.not_in_subquery = true;
+                    }
+                    self.shape.subqueries += 1;
+                    self.query(q, false);
+                }
+            }
+            Expr::Between {
+                expr: subject,
+                negated: not_between,
+                ..
+            } => {
+                let op = eq_or_not(negated ^ *not_between, PredicateOp::Range);
+                self.filter(subject, op, clause);
+            }
+            Expr::Like {
+                negated: not_like,
+                expr: subject,
+                pattern,
+                ..
+            }
+            | Expr::ILike {
+                negated: not_like,
+                expr: subject,
+                pattern,
+                ..
+            } => {
+                let op = if negated ^ *not_like {
+                    PredicateOp::NotEq
+                } else if leading_wildcard(pattern) {
+                    PredicateOp::LikeContains
+                } else {
+                    PredicateOp::LikePrefix
+                };
+                self.filter(subject, op, clause);
+            }
+            Expr::IsNull(subject) => {
+                self.filter(subject, eq_or_not(negated, PredicateOp::IsNull), clause)
+            }
+            Expr::IsNotNull(subject) => {
+                let op = if negated {
+                    PredicateOp::IsNull
+                } else {
+                    PredicateOp::NotEq
+                };
+                self.filter(subject, op, clause);
+            }
+            Expr::IsTrue(subject) | Expr::IsFalse(subject) => {
+                self.filter(subject, eq_or_not(negated, PredicateOp::Eq), clause)
+            }
+            Expr::AnyOp {
+                left,
+                compare_op: BinaryOperator::Eq,
+                ..
+            } => self.filter(left, eq_or_not(negated, PredicateOp::In), clause),
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+                self.filter(expr, eq_or_not(negated, PredicateOp::Eq), clause)
+            }
+            _ => self.subqueries_in(expr),
+        }
+    }
+
+    /// Walks the subqueries inside an expression that is not itself a predicate.
+    fn subqueries_in(&mut self, expr: &Expr) {
+        for q in mentions(expr).queries {
+            self.shape.subqueries += 1;
+            self.query(&q, false);
+        }
+    }
+
+    fn aggregates(&mut self, expr: &Expr) {
+        for name in mentions(expr).functions {
+            let name = name.to_ascii_uppercase();
+            if AGGREGATES.contains(&name.as_str()) && !self.shape.aggregates.contains(&name) {
+                self.shape.aggregates.push(name);
+            }
+        }
+    }
+}
