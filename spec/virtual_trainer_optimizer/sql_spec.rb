@@ -3,7 +3,7 @@
 RSpec.describe VirtualTrainerOptimizer::SQL, :native do
   vectors = load_vectors("normalize.json")
 
-  describe ".normalize and .fingerprint on the shared vectors" do
+  describe ".normalize and .fingerprint on the tokenizer vectors" do
     vectors.each do |v|
       it "#{v['dialect']}: #{v['name']}" do
         expect(described_class.normalize(v["sql"], dialect: v["dialect"].to_sym)).to eq(v["normalized"])

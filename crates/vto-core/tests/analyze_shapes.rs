@@ -216,3 +216,32 @@ fn the_cache_parses_once_per_fingerprint() {
     }
     assert_eq!(analyzer.stats().misses, 2);
 }
+
+#[test]
+fn cached_shapes_carry_each_statements_own_literal_bounds() {
+    let analyzer = Analyzer::new(100);
+    let limits = Limits::default();
+    let page = |offset: u64| {
+        let sql = format!("SELECT id FROM workouts ORDER BY id LIMIT 20 OFFSET {offset}");
+        analyzer
+            .analyze(sql.as_bytes(), Dialect::Postgres, limits)
+            .unwrap()
+    };
+    assert_eq!(page(40).offset, Some(Bound::Literal(40)));
+    assert!(page(40).lints.is_empty());
+    let deep = page(50_000);
+    assert_eq!(deep.offset, Some(Bound::Literal(50_000)));
+    assert_eq!(codes(&deep), vec!["large_offset"]);
+    let mysql = |sql: &str| {
+        analyzer
+            .analyze(sql.as_bytes(), Dialect::Mysql, limits)
+            .unwrap()
+    };
+    mysql("SELECT id FROM w LIMIT 10, 20");
+    let s = mysql("SELECT id FROM w LIMIT 3000, 5");
+    assert_eq!(
+        (s.offset, s.limit),
+        (Some(Bound::Literal(3000)), Some(Bound::Literal(5)))
+    );
+    assert_eq!(analyzer.stats().misses, 2);
+}

@@ -8,7 +8,7 @@ use sqlparser::dialect::{
 use sqlparser::parser::Parser;
 
 use super::cache::{BoundedCache, CacheStats};
-use super::shape::Shape;
+use super::shape::{Bound, Shape};
 use super::token::{TokenKind, Tokenizer};
 use super::{ast, lint, Fingerprint, Normalizer, DEFAULT_MAX_INPUT_BYTES};
 use crate::{Dialect, Error};
@@ -87,9 +87,10 @@ impl Analyzer {
         let fingerprint = Normalizer::new(dialect)
             .max_input_bytes(limits.max_input_bytes)
             .fingerprint(sql);
-        self.cache.get_or_insert_with((dialect, fingerprint), || {
+        let shape = self.cache.get_or_insert_with((dialect, fingerprint), || {
             analyze_uncached(sql, dialect, limits).map(Arc::new)
-        })
+        })?;
+        Ok(with_own_bounds(shape, sql, dialect))
     }
 
     /// Hits, misses and size of the cache.
@@ -101,6 +102,78 @@ impl Analyzer {
     pub fn clear(&self) {
         self.cache.clear();
     }
+}
+
+/// Statements that share a fingerprint differ only in literals and binds, so a
+/// cached shape is right for all of them except LIMIT / OFFSET values: read
+/// those from this statement's tokens, and re-lint when they differ.
+fn with_own_bounds(shape: Arc<Shape>, sql: &[u8], dialect: Dialect) -> Arc<Shape> {
+    if shape.limit.is_none() && shape.offset.is_none() {
+        return shape;
+    }
+    let (limit, offset) = literal_bounds(sql, dialect);
+    // Where the token scan cannot tell (an expression), keep the parser's answer.
+    let pick = |cached: Option<Bound>, own: Option<Bound>| match (cached, own) {
+        (Some(_), Some(own)) => Some(own),
+        _ => cached,
+    };
+    let (limit, offset) = (pick(shape.limit, limit), pick(shape.offset, offset));
+    if (limit, offset) == (shape.limit, shape.offset) {
+        return shape;
+    }
+    let mut own = (*shape).clone();
+    own.limit = limit;
+    own.offset = offset;
+    own.lints = lint::lints(&own);
+    Arc::new(own)
+}
+
+/// The LIMIT and OFFSET of the outermost query as literal or bind, read from
+/// tokens (`LIMIT n`, `OFFSET $1`, MySQL's `LIMIT offset, n`).
+fn literal_bounds(sql: &[u8], dialect: Dialect) -> (Option<Bound>, Option<Bound>) {
+    let tokens: Vec<_> = Tokenizer::new(sql, dialect)
+        .filter(|t| t.kind != TokenKind::Comment)
+        .collect();
+    let number = |i: usize| -> Option<Bound> {
+        let t = tokens.get(i)?;
+        let next_is_value = tokens
+            .get(i + 1)
+            .is_none_or(|n| !matches!(n.kind, TokenKind::Operator | TokenKind::LParen));
+        match t.kind {
+            TokenKind::Number if next_is_value => std::str::from_utf8(&sql[t.start..t.end])
+                .ok()?
+                .parse()
+                .ok()
+                .map(Bound::Literal),
+            TokenKind::Placeholder if next_is_value => Some(Bound::Bind),
+            _ => None,
+        }
+    };
+    let (mut depth, mut limit, mut offset) = (0usize, None, None);
+    for (i, t) in tokens.iter().enumerate() {
+        match t.kind {
+            TokenKind::LParen | TokenKind::LBracket => depth += 1,
+            TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
+            TokenKind::Word if depth == 0 => {
+                let word = &sql[t.start..t.end];
+                if word.eq_ignore_ascii_case(b"limit") {
+                    let comma = tokens
+                        .get(i + 2)
+                        .is_some_and(|c| c.kind == TokenKind::Comma);
+                    if comma {
+                        offset = number(i + 1);
+                        limit = number(i + 3);
+                    } else {
+                        limit = number(i + 1);
+                    }
+                } else if word.eq_ignore_ascii_case(b"offset") {
+                    offset = number(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    (limit, offset)
 }
 
 fn check_complexity(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<(), Error> {
@@ -165,7 +238,7 @@ pub fn analyze_uncached(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<
     let first = statements.first().ok_or_else(|| Error::Parse {
         message: "no SQL statement found".to_owned(),
     })?;
-    let mut shape = ast::shape_of(first);
+    let mut shape = ast::shape_of(first, dialect);
     shape.lints = lint::lints(&shape);
     Ok(shape)
 }

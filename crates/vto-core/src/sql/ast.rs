@@ -11,6 +11,8 @@ use sqlparser::ast::{
     TableWithJoins, UnaryOperator, UpdateTableFromKind, Value, Visit, Visitor,
 };
 
+use crate::Dialect;
+
 use super::shape::{
     Bound, Clause, ColumnRef, Direction, JoinCondition, OrderItem, Predicate, PredicateOp, Shape,
     StatementKind, TableRef,
@@ -24,13 +26,14 @@ struct ScopeEntry {
 }
 
 struct Walker {
+    dialect: Dialect,
     shape: Shape,
     scopes: Vec<Vec<ScopeEntry>>,
     ctes: Vec<String>,
 }
 
 /// Builds the shape of one parsed statement (lints are added by the caller).
-pub(crate) fn shape_of(stmt: &Statement) -> Shape {
+pub(crate) fn shape_of(stmt: &Statement, dialect: Dialect) -> Shape {
     let kind = match stmt {
         Statement::Query(_) => StatementKind::Select,
         Statement::Insert(_) => StatementKind::Insert,
@@ -44,6 +47,7 @@ pub(crate) fn shape_of(stmt: &Statement) -> Shape {
         _ => StatementKind::Other,
     };
     let mut w = Walker {
+        dialect,
         shape: Shape::empty(kind),
         scopes: Vec::new(),
         ctes: Vec::new(),
@@ -201,6 +205,8 @@ fn leading_wildcard(pattern: &Expr) -> bool {
             _ => false,
         },
         Expr::Nested(inner) => leading_wildcard(inner),
+        // `LIKE ANY (ARRAY['%a', 'b%'])`: one leading wildcard is enough to scan.
+        Expr::Array(array) => array.elem.iter().any(leading_wildcard),
         _ => string_literal(pattern).is_some_and(|s| s.starts_with('%') || s.starts_with('_')),
     }
 }
@@ -342,7 +348,11 @@ impl Walker {
                         None => OrderItem {
                             table: None,
                             column: None,
-                            expression: Some(item.expr.to_string()),
+                            // Normalized: literal values never leave the core.
+                            expression: Some(super::normalize(
+                                item.expr.to_string().as_bytes(),
+                                self.dialect,
+                            )),
                             direction,
                         },
                     };
@@ -475,8 +485,15 @@ impl Walker {
             self.push(col, op, clause);
             return;
         }
-        let cols = columns_in(subject);
-        if let [(q, c)] = cols.as_slice() {
+        let m = mentions(subject);
+        // `HAVING SUM(x) > ?` filters groups, not rows: no index question there.
+        if m.functions
+            .iter()
+            .any(|f| AGGREGATES.contains(&f.to_ascii_uppercase().as_str()))
+        {
+            return;
+        }
+        if let [(q, c)] = m.columns.as_slice() {
             let col = self.resolve(q.as_deref(), c);
             self.push(col, PredicateOp::FunctionWrapped, clause);
         }

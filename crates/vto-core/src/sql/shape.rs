@@ -153,20 +153,28 @@ pub struct OrderItem {
     pub table: Option<String>,
     /// The column, when the item is a plain column.
     pub column: Option<String>,
-    /// The expression text, when the item is not a plain column.
+    /// The expression, normalized (literals as `?`), when the item is not a plain column.
     pub expression: Option<String>,
     /// Direction.
     pub direction: Direction,
 }
 
-/// A `LIMIT` or `OFFSET` value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A `LIMIT` or `OFFSET` value. Serialized as the number, or `"?"` for a bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {
     /// A literal number in the SQL.
     Literal(u64),
     /// A bind parameter or an expression.
     Bind,
+}
+
+impl Serialize for Bound {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Bound::Literal(n) => s.serialize_u64(*n),
+            Bound::Bind => s.serialize_str("?"),
+        }
+    }
 }
 
 /// A problem visible in the query text alone.
@@ -195,10 +203,9 @@ pub struct Shape {
     pub order_by: Vec<OrderItem>,
     /// `GROUP BY` columns of the outermost query.
     pub group_by: Vec<ColumnRef>,
-    /// `LIMIT` of the outermost query. A literal value is the one of the first
-    /// statement seen with this fingerprint, as shapes are cached by fingerprint.
+    /// `LIMIT` of the outermost query.
     pub limit: Option<Bound>,
-    /// `OFFSET` of the outermost query (same caveat as `limit`).
+    /// `OFFSET` of the outermost query.
     pub offset: Option<Bound>,
     /// `SELECT *` or `SELECT t.*` in the outermost query.
     pub select_star: bool,

@@ -60,12 +60,31 @@ pub struct Tokenizer<'a> {
     dialect: Dialect,
 }
 
+const WORD_START: u8 = 1;
+const WORD: u8 = 2;
+
+/// Byte classes, looked up once per byte on the hot path.
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            table[b] = WORD_START | WORD;
+        } else if c.is_ascii_digit() || c == b'$' {
+            table[b] = WORD;
+        }
+        b += 1;
+    }
+    table
+};
+
 fn is_word_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+    CLASS[b as usize] & WORD_START != 0
 }
 
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+    CLASS[b as usize] & WORD != 0
 }
 
 fn is_operator_byte(b: u8, dialect: Dialect) -> bool {
