@@ -29,6 +29,15 @@ RSpec.describe "the native boundary", :native do
     expect { sql.fingerprint(42) }.to raise_error(TypeError)
   end
 
+  it "checks its arguments like a Ruby method with a dialect: keyword" do
+    expect { sql.fingerprint }.to raise_error(ArgumentError, /given 0, expected 1/)
+    expect { sql.fingerprint("a", "b", "c") }.to raise_error(ArgumentError, /given 3, expected 1/)
+    expect { sql.fingerprint("SELECT 1", :mysql) }.to raise_error(ArgumentError, /dialect is a keyword/)
+    expect { sql.normalize("SELECT 1", dialect: :mysql, colour: :red) }
+      .to raise_error(ArgumentError, /unknown keyword: :colour/)
+    expect(sql.normalize("SELECT `a`", dialect: "mysql2")).to eq("SELECT `a`")
+  end
+
   it "accepts invalid UTF-8, binary strings and NUL bytes" do
     binary = "SELECT \xff\xfe FROM t WHERE a = '\x80\x00'".b
     out = sql.normalize(binary)

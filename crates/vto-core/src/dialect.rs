@@ -32,15 +32,28 @@ impl Dialect {
     /// assert!(Dialect::from_name("oracle").is_err());
     /// ```
     pub fn from_name(name: &str) -> Result<Dialect, Error> {
-        match name.to_ascii_lowercase().as_str() {
-            "postgresql" | "postgres" | "postgis" | "pg" => Ok(Dialect::Postgres),
-            "mysql" | "mysql2" | "trilogy" | "mariadb" => Ok(Dialect::Mysql),
-            "sqlite" | "sqlite3" => Ok(Dialect::Sqlite),
-            _ => Err(Error::UnknownDialect {
+        Dialect::NAMES
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map(|(_, dialect)| *dialect)
+            .ok_or_else(|| Error::UnknownDialect {
                 name: name.to_owned(),
-            }),
-        }
+            })
     }
+
+    /// Every accepted name (lower case) and its dialect.
+    pub const NAMES: [(&'static str, Dialect); 10] = [
+        ("postgresql", Dialect::Postgres),
+        ("postgres", Dialect::Postgres),
+        ("postgis", Dialect::Postgres),
+        ("pg", Dialect::Postgres),
+        ("mysql", Dialect::Mysql),
+        ("mysql2", Dialect::Mysql),
+        ("trilogy", Dialect::Mysql),
+        ("mariadb", Dialect::Mysql),
+        ("sqlite", Dialect::Sqlite),
+        ("sqlite3", Dialect::Sqlite),
+    ];
 }
 
 impl FromStr for Dialect {

@@ -206,8 +206,11 @@ pub(crate) fn lookup(word: &[u8]) -> Option<(&'static str, Keyword)> {
     if word.len() > MAX_LEN || word.len() < 2 {
         return None;
     }
+    // The const `pack` is slow at run time; a copy and a 16-byte SIMD upper-case are not.
     let mut buf = [0u8; MAX_LEN];
-    buf[..word.len()].copy_from_slice(word);
+    for (dst, src) in buf.iter_mut().zip(word) {
+        *dst = *src;
+    }
     buf.make_ascii_uppercase();
     let key = u128::from_be_bytes(buf);
     let (table, multiplier) = &HASHED;

@@ -213,6 +213,8 @@ impl Writer<'_> {
 /// Writes the normalized form of `sql` into `out` (which is cleared first).
 pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, out: &mut Vec<u8>) {
     out.clear();
+    // Spaces around operators can make the output longer than the input.
+    out.reserve(sql.len() + sql.len() / 2 + 16);
     let mut w = Writer {
         out,
         prev: Prev::Start,
@@ -222,8 +224,10 @@ pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, out: &mut Vec<u8>) {
         lists: Vec::new(),
         values: None,
     };
-    let mut tokens = Tokenizer::new(sql, dialect).peekable();
-    while let Some(tok) = tokens.next() {
+    let mut tokens = Tokenizer::new(sql, dialect);
+    // One token of lookahead, taken only after a `-` or `+` (is it a sign?).
+    let mut lookahead = None;
+    while let Some(tok) = lookahead.take().or_else(|| tokens.next()) {
         let bytes = &sql[tok.start..tok.end];
         match tok.kind {
             TokenKind::Comment => {}
@@ -234,7 +238,10 @@ pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, out: &mut Vec<u8>) {
             TokenKind::Operator => {
                 let unary_sign = matches!(bytes, b"-" | b"+")
                     && !matches!(w.prev, Prev::Value | Prev::Name)
-                    && tokens.peek().is_some_and(|t| t.kind == TokenKind::Number);
+                    && {
+                        lookahead = tokens.next();
+                        lookahead.is_some_and(|t| t.kind == TokenKind::Number)
+                    };
                 if !unary_sign {
                     let class = if bytes == b"::" {
                         Prev::Cast

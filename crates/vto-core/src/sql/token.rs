@@ -109,10 +109,6 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
-    fn peek(&self, offset: usize) -> Option<u8> {
-        self.src.get(self.pos + offset).copied()
-    }
-
     fn token(&mut self, kind: TokenKind, start: usize, end: usize) -> Token {
         self.pos = end.min(self.src.len());
         Token {
@@ -125,22 +121,24 @@ impl<'a> Tokenizer<'a> {
     /// End of a quoted run opened at `start` (the byte at `start` is the quote).
     /// A doubled quote is an escaped quote; with `backslash`, `\` escapes the next byte.
     fn quoted_end(&self, start: usize, quote: u8, backslash: bool) -> usize {
+        let src = self.src;
         let mut i = start + 1;
-        while i < self.src.len() {
-            let b = self.src[i];
-            if backslash && b == b'\\' {
-                i += 2;
-            } else if b == quote {
-                if self.src.get(i + 1) == Some(&quote) {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
-            } else {
-                i += 1;
+        loop {
+            // memchr jumps to the next quote (or backslash) in SIMD-sized steps.
+            let found = match backslash {
+                true => memchr::memchr2(quote, b'\\', &src[i.min(src.len())..]),
+                false => memchr::memchr(quote, &src[i.min(src.len())..]),
+            };
+            let Some(offset) = found else {
+                return src.len();
+            };
+            i += offset;
+            if src[i] == quote && src.get(i + 1) != Some(&quote) {
+                return i + 1;
             }
+            // An escaped quote ('') or a backslash escape: skip two bytes.
+            i += 2;
         }
-        self.src.len()
     }
 
     fn block_comment_end(&self, start: usize) -> usize {
@@ -250,96 +248,174 @@ impl<'a> Tokenizer<'a> {
     }
 }
 
+/// What the first byte of a token says about it; one table lookup dispatches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lead {
+    Space,
+    Word,
+    Digit,
+    Single,
+    Double,
+    Backtick,
+    LBracket,
+    RBracket,
+    LParen,
+    RParen,
+    Comma,
+    Dot,
+    Semicolon,
+    Dollar,
+    Question,
+    Colon,
+    Dash,
+    Slash,
+    Hash,
+    Op,
+    Other,
+}
+
+static LEAD: [Lead; 256] = {
+    let mut table = [Lead::Other; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0c => Lead::Space,
+            b'0'..=b'9' => Lead::Digit,
+            b'\'' => Lead::Single,
+            b'"' => Lead::Double,
+            b'`' => Lead::Backtick,
+            b'[' => Lead::LBracket,
+            b']' => Lead::RBracket,
+            b'(' => Lead::LParen,
+            b')' => Lead::RParen,
+            b',' => Lead::Comma,
+            b'.' => Lead::Dot,
+            b';' => Lead::Semicolon,
+            b'$' => Lead::Dollar,
+            b'?' => Lead::Question,
+            b':' => Lead::Colon,
+            b'-' => Lead::Dash,
+            b'/' => Lead::Slash,
+            b'#' => Lead::Hash,
+            b'+' | b'*' | b'<' | b'>' | b'=' | b'~' | b'!' | b'@' | b'%' | b'^' | b'&' | b'|' => {
+                Lead::Op
+            }
+            _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => Lead::Word,
+            _ => Lead::Other,
+        };
+        b += 1;
+    }
+    table
+};
+
 impl Iterator for Tokenizer<'_> {
     type Item = Token;
 
+    #[inline]
     fn next(&mut self) -> Option<Token> {
         use TokenKind::*;
-        while self.pos < self.src.len() && self.src[self.pos].is_ascii_whitespace() {
-            self.pos += 1;
+        let src = self.src;
+        let mut start = self.pos;
+        while start < src.len() && LEAD[usize::from(src[start])] == Lead::Space {
+            start += 1;
         }
-        let start = self.pos;
-        let b = *self.src.get(start)?;
-        let next = self.peek(1);
+        let b = *src.get(start)?;
+        self.pos = start;
+        let next = src.get(start + 1).copied();
         let dialect = self.dialect;
-        let tok = match b {
-            b'-' if next == Some(b'-') => self.token(Comment, start, self.line_end(start)),
-            b'#' if dialect == Dialect::Mysql => self.token(Comment, start, self.line_end(start)),
-            b'/' if next == Some(b'*') => self.token(Comment, start, self.block_comment_end(start)),
-            b'\'' => {
+        let tok = match LEAD[usize::from(b)] {
+            Lead::Double if dialect == Dialect::Mysql => {
+                self.token(String, start, self.quoted_end(start, b'"', true))
+            }
+            Lead::Double => self.token(QuotedIdent, start, self.quoted_end(start, b'"', false)),
+            Lead::Word => self.word(start),
+            Lead::Dot if next.is_some_and(|c| c.is_ascii_digit()) => {
+                self.token(Number, start, self.number_end(start))
+            }
+            Lead::Dot => self.token(Dot, start, start + 1),
+            Lead::Digit => self.token(Number, start, self.number_end(start)),
+            Lead::Single => {
                 let end = self.quoted_end(start, b'\'', dialect == Dialect::Mysql);
                 self.token(String, start, end)
             }
-            b'"' if dialect == Dialect::Mysql => {
-                self.token(String, start, self.quoted_end(start, b'"', true))
-            }
-            b'"' => self.token(QuotedIdent, start, self.quoted_end(start, b'"', false)),
-            b'`' => self.token(QuotedIdent, start, self.quoted_end(start, b'`', false)),
-            b'[' if dialect == Dialect::Sqlite => {
-                let end = self.src[start..]
+            Lead::Comma => self.token(Comma, start, start + 1),
+            Lead::LParen => self.token(LParen, start, start + 1),
+            Lead::RParen => self.token(RParen, start, start + 1),
+            Lead::Backtick => self.token(QuotedIdent, start, self.quoted_end(start, b'`', false)),
+            Lead::LBracket if dialect == Dialect::Sqlite => {
+                let end = src[start..]
                     .iter()
                     .position(|&c| c == b']')
-                    .map_or(self.src.len(), |p| start + p + 1);
+                    .map_or(src.len(), |p| start + p + 1);
                 self.token(QuotedIdent, start, end)
             }
-            b'$' if next.is_some_and(|c| c.is_ascii_digit()) => {
+            Lead::LBracket => self.token(LBracket, start, start + 1),
+            Lead::RBracket => self.token(RBracket, start, start + 1),
+            Lead::Semicolon => self.token(Semicolon, start, start + 1),
+            Lead::Dollar if next.is_some_and(|c| c.is_ascii_digit()) => {
                 let mut end = start + 1;
-                while self.src.get(end).is_some_and(u8::is_ascii_digit) {
+                while src.get(end).is_some_and(u8::is_ascii_digit) {
                     end += 1;
                 }
                 self.token(Placeholder, start, end)
             }
-            b'$' if dialect == Dialect::Postgres => match self.dollar_quoted_end(start) {
+            Lead::Dollar if dialect == Dialect::Postgres => match self.dollar_quoted_end(start) {
                 Some(end) => self.token(String, start, end),
                 None => self.token(Other, start, start + 1),
             },
-            b'?' if dialect != Dialect::Postgres => self.token(Placeholder, start, start + 1),
-            b':' if next == Some(b':') => self.token(Operator, start, start + 2),
-            b':' if next.is_some_and(is_word_start) => {
+            Lead::Question if dialect != Dialect::Postgres => {
+                self.token(Placeholder, start, start + 1)
+            }
+            Lead::Colon if next == Some(b':') => self.token(Operator, start, start + 2),
+            Lead::Colon if next.is_some_and(is_word_start) => {
                 let mut end = start + 1;
-                while self.src.get(end).is_some_and(|&c| is_word_byte(c)) {
+                while src.get(end).is_some_and(|&c| is_word_byte(c)) {
                     end += 1;
                 }
                 self.token(Placeholder, start, end)
             }
-            b'0'..=b'9' => self.token(Number, start, self.number_end(start)),
-            b'.' if next.is_some_and(|c| c.is_ascii_digit()) => {
-                self.token(Number, start, self.number_end(start))
+            Lead::Dash if next == Some(b'-') => self.token(Comment, start, self.line_end(start)),
+            Lead::Hash if dialect == Dialect::Mysql => {
+                self.token(Comment, start, self.line_end(start))
             }
-            b'(' => self.token(LParen, start, start + 1),
-            b')' => self.token(RParen, start, start + 1),
-            b'[' => self.token(LBracket, start, start + 1),
-            b']' => self.token(RBracket, start, start + 1),
-            b',' => self.token(Comma, start, start + 1),
-            b'.' => self.token(Dot, start, start + 1),
-            b';' => self.token(Semicolon, start, start + 1),
-            c if is_word_start(c) => {
-                let mut end = start + 1;
-                while self.src.get(end).is_some_and(|&c| is_word_byte(c)) {
-                    end += 1;
-                }
-                if self.src.get(end) == Some(&b'\'') && is_string_prefix(&self.src[start..end]) {
-                    // E'..', N'..', X'..', B'..', _utf8mb4'..': a prefixed string literal.
-                    let backslash = dialect == Dialect::Mysql
-                        || self.src[start..end].eq_ignore_ascii_case(b"e");
-                    let close = self.quoted_end(end, b'\'', backslash);
-                    self.token(String, start, close)
-                } else if self.src[start..end].eq_ignore_ascii_case(b"u")
-                    && self.src.get(end) == Some(&b'&')
-                    && self.src.get(end + 1) == Some(&b'\'')
-                {
-                    let close = self.quoted_end(end + 1, b'\'', false);
-                    self.token(String, start, close)
-                } else {
-                    self.token(Word, start, end)
-                }
+            Lead::Slash if next == Some(b'*') => {
+                self.token(Comment, start, self.block_comment_end(start))
             }
-            c if is_operator_byte(c, dialect) => {
+            Lead::Dash | Lead::Slash | Lead::Hash | Lead::Question | Lead::Op => {
                 self.token(Operator, start, self.operator_end(start))
             }
-            _ => self.token(Other, start, start + 1),
+            Lead::Space | Lead::Dollar | Lead::Colon | Lead::Other => {
+                self.token(Other, start, start + 1)
+            }
         };
         Some(tok)
+    }
+}
+
+impl Tokenizer<'_> {
+    /// A bare word, or a prefixed string literal: `E'..'`, `N'..'`, `X'..'`,
+    /// `B'..'`, `U&'..'`, MySQL `_utf8mb4'..'`.
+    fn word(&mut self, start: usize) -> Token {
+        let src = self.src;
+        let mut end = start + 1;
+        while end < src.len() && is_word_byte(src[end]) {
+            end += 1;
+        }
+        let word = &src[start..end];
+        if src.get(end) == Some(&b'\'') && is_string_prefix(word) {
+            let backslash = self.dialect == Dialect::Mysql || word.eq_ignore_ascii_case(b"e");
+            let close = self.quoted_end(end, b'\'', backslash);
+            self.token(TokenKind::String, start, close)
+        } else if word.eq_ignore_ascii_case(b"u")
+            && src.get(end) == Some(&b'&')
+            && src.get(end + 1) == Some(&b'\'')
+        {
+            let close = self.quoted_end(end + 1, b'\'', false);
+            self.token(TokenKind::String, start, close)
+        } else {
+            self.token(TokenKind::Word, start, end)
+        }
     }
 }
 
