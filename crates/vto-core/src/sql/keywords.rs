@@ -201,6 +201,43 @@ static HASHED: ([u8; 1 << TABLE_BITS], u64) = {
     }
 };
 
+const HIGH_BITS: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+const ONES: u128 = 0x0101_0101_0101_0101_0101_0101_0101_0101;
+
+/// Looks up the word at `src[start..end]`. When 16 bytes can be read from
+/// `start`, the word is packed with one load, a mask and a SWAR upper-case
+/// instead of a byte loop: this runs for every bare word of every query.
+pub(crate) fn lookup_in(src: &[u8], start: usize, end: usize) -> Option<(&'static str, Keyword)> {
+    let len = end.saturating_sub(start);
+    if !(2..=MAX_LEN).contains(&len) {
+        return None;
+    }
+    let Some(chunk) = src.get(start..start + MAX_LEN) else {
+        return lookup(&src[start..end]);
+    };
+    let mut bytes = [0u8; MAX_LEN];
+    bytes.copy_from_slice(chunk);
+    let raw = u128::from_be_bytes(bytes) & (u128::MAX << (8 * (MAX_LEN - len)));
+    if raw & HIGH_BITS != 0 {
+        return None; // non-ASCII: no keyword
+    }
+    // Bytes are < 0x80, so these additions never carry across bytes.
+    let at_least_a = raw.wrapping_add(ONES * (0x80 - u128::from(b'a')));
+    let past_z = raw.wrapping_add(ONES * (0x80 - u128::from(b'z') - 1));
+    let lowercase = at_least_a & !past_z & HIGH_BITS;
+    find(raw ^ (lowercase >> 2))
+}
+
+fn find(key: u128) -> Option<(&'static str, Keyword)> {
+    let (table, multiplier) = &HASHED;
+    let index = table[slot(key, *multiplier)];
+    if index != EMPTY && PACKED[index as usize] == key {
+        Some(KEYWORDS[index as usize])
+    } else {
+        None
+    }
+}
+
 /// Looks `word` up case-insensitively; returns its upper-case spelling and class.
 pub(crate) fn lookup(word: &[u8]) -> Option<(&'static str, Keyword)> {
     if word.len() > MAX_LEN || word.len() < 2 {
@@ -212,14 +249,7 @@ pub(crate) fn lookup(word: &[u8]) -> Option<(&'static str, Keyword)> {
         *dst = *src;
     }
     buf.make_ascii_uppercase();
-    let key = u128::from_be_bytes(buf);
-    let (table, multiplier) = &HASHED;
-    let index = table[slot(key, *multiplier)];
-    if index != EMPTY && PACKED[index as usize] == key {
-        Some(KEYWORDS[index as usize])
-    } else {
-        None
-    }
+    find(u128::from_be_bytes(buf))
 }
 
 #[cfg(test)]

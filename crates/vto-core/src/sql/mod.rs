@@ -124,9 +124,12 @@ impl Normalizer {
     /// The fingerprint of `sql`: the XXH3-64 of its normalized form.
     pub fn fingerprint(&self, sql: &[u8]) -> Fingerprint {
         let sql = self.capped(sql);
-        let hash_of = |buf: &Vec<u8>| match std::str::from_utf8(buf) {
-            Ok(_) => xxhash_rust::xxh3::xxh3_64(buf),
-            Err(_) => xxhash_rust::xxh3::xxh3_64(String::from_utf8_lossy(buf).as_bytes()),
+        // Output bytes come from the input or are ASCII: ASCII input needs no
+        // UTF-8 check of the output.
+        let ascii = sql.is_ascii();
+        let hash_of = |buf: &Vec<u8>| match ascii || std::str::from_utf8(buf).is_ok() {
+            true => xxhash_rust::xxh3::xxh3_64(buf),
+            false => xxhash_rust::xxh3::xxh3_64(String::from_utf8_lossy(buf).as_bytes()),
         };
         // A reused per-thread buffer keeps the hot path free of allocations; a
         // re-entrant call (impossible today) falls back to a fresh buffer.

@@ -169,8 +169,9 @@ impl Writer<'_> {
         self.prev_keyword = None;
     }
 
-    fn word(&mut self, bytes: &[u8]) {
-        let Some((name, class)) = keywords::lookup(bytes) else {
+    fn word(&mut self, sql: &[u8], start: usize, end: usize) {
+        let bytes = &sql[start..end];
+        let Some((name, class)) = keywords::lookup_in(sql, start, end) else {
             self.observe(TokenKind::Word, false);
             self.emit(bytes, TokenKind::Word, Prev::Name);
             self.after_is = false;
@@ -232,7 +233,7 @@ pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, out: &mut Vec<u8>) {
         match tok.kind {
             TokenKind::Comment => {}
             TokenKind::String | TokenKind::Number | TokenKind::Placeholder => w.literal(),
-            TokenKind::Word => w.word(bytes),
+            TokenKind::Word => w.word(sql, tok.start, tok.end),
             TokenKind::LParen | TokenKind::LBracket => w.open(bytes, tok.kind),
             TokenKind::RParen | TokenKind::RBracket => w.close(bytes, tok.kind),
             TokenKind::Operator => {

@@ -328,7 +328,10 @@ impl Iterator for Tokenizer<'_> {
             Lead::Double if dialect == Dialect::Mysql => {
                 self.token(String, start, self.quoted_end(start, b'"', true))
             }
-            Lead::Double => self.token(QuotedIdent, start, self.quoted_end(start, b'"', false)),
+            Lead::Double => {
+                let end = self.qualified_end(start, b'"');
+                self.token(QuotedIdent, start, end)
+            }
             Lead::Word => self.word(start),
             Lead::Dot if next.is_some_and(|c| c.is_ascii_digit()) => {
                 self.token(Number, start, self.number_end(start))
@@ -342,7 +345,10 @@ impl Iterator for Tokenizer<'_> {
             Lead::Comma => self.token(Comma, start, start + 1),
             Lead::LParen => self.token(LParen, start, start + 1),
             Lead::RParen => self.token(RParen, start, start + 1),
-            Lead::Backtick => self.token(QuotedIdent, start, self.quoted_end(start, b'`', false)),
+            Lead::Backtick => {
+                let end = self.qualified_end(start, b'`');
+                self.token(QuotedIdent, start, end)
+            }
             Lead::LBracket if dialect == Dialect::Sqlite => {
                 let end = src[start..]
                     .iter()
@@ -394,6 +400,22 @@ impl Iterator for Tokenizer<'_> {
 }
 
 impl Tokenizer<'_> {
+    /// End of a quoted identifier and of any `."next"` / `.*` parts that follow
+    /// it directly: Rails writes every column as `"table"."column"`, and one
+    /// token for the whole name (normalized as written) halves the token count.
+    fn qualified_end(&self, start: usize, quote: u8) -> usize {
+        let src = self.src;
+        let mut end = self.quoted_end(start, quote, false);
+        while src.get(end) == Some(&b'.') {
+            match src.get(end + 1) {
+                Some(&c) if c == quote => end = self.quoted_end(end + 1, quote, false),
+                Some(b'*') => return end + 2,
+                _ => break,
+            }
+        }
+        end
+    }
+
     /// A bare word, or a prefixed string literal: `E'..'`, `N'..'`, `X'..'`,
     /// `B'..'`, `U&'..'`, MySQL `_utf8mb4'..'`.
     fn word(&mut self, start: usize) -> Token {
@@ -464,8 +486,6 @@ mod tests {
             k,
             vec![
                 QuotedIdent,
-                Dot,
-                QuotedIdent,
                 Operator,
                 Placeholder,
                 Operator,
@@ -476,6 +496,11 @@ mod tests {
                 Placeholder
             ]
         );
+        // A qualified name is one token; `"a" . "b"` with spaces stays three.
+        assert_eq!(toks[0].1, r#""users"."id""#);
+        let spaced = kinds(r#""a" . "b".* "c".x"#, Dialect::Postgres);
+        let k: Vec<_> = spaced.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(k, vec![r#""a""#, ".", r#""b".*"#, r#""c""#, ".", "x"]);
     }
 
     #[test]
