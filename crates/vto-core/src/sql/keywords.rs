@@ -169,7 +169,7 @@ static PACKED: [u128; KEYWORDS.len()] = {
     keys
 };
 
-const TABLE_BITS: u32 = 12;
+const TABLE_BITS: u32 = 10;
 const EMPTY: u8 = u8::MAX;
 
 const fn slot(key: u128, multiplier: u64) -> usize {
@@ -201,31 +201,45 @@ static HASHED: ([u8; 1 << TABLE_BITS], u64) = {
     }
 };
 
-const HIGH_BITS: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
-const ONES: u128 = 0x0101_0101_0101_0101_0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
 
-/// Looks up the word at `src[start..end]`. When 16 bytes can be read from
-/// `start`, the word is packed with one load, a mask and a SWAR upper-case
+/// Upper-cases the ASCII letters of 8 packed bytes at once; `None` when a byte
+/// is not ASCII (no keyword has one). Bytes below 0x80 never carry into the next.
+fn upcase8(word: u64) -> Option<u64> {
+    if word & HIGH_BITS != 0 {
+        return None;
+    }
+    let at_least_a = word.wrapping_add(ONES * (0x80 - u64::from(b'a')));
+    let past_z = word.wrapping_add(ONES * (0x80 - u64::from(b'z') - 1));
+    Some(word ^ ((at_least_a & !past_z & HIGH_BITS) >> 2))
+}
+
+/// The first `len` (1..=8) bytes of `chunk`, big-endian, zero-padded.
+fn prefix8(chunk: &[u8], len: usize) -> Option<u64> {
+    let bytes: [u8; 8] = chunk.get(..8)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes) & (u64::MAX << (8 * (8 - len))))
+}
+
+/// Looks up the word at `src[start..end]`. When the bytes can be read in whole
+/// 8-byte words, the word is packed with a load, a mask and a SWAR upper-case
 /// instead of a byte loop: this runs for every bare word of every query.
 pub(crate) fn lookup_in(src: &[u8], start: usize, end: usize) -> Option<(&'static str, Keyword)> {
     let len = end.saturating_sub(start);
     if !(2..=MAX_LEN).contains(&len) {
         return None;
     }
-    let Some(chunk) = src.get(start..start + MAX_LEN) else {
-        return lookup(&src[start..end]);
+    let rest = &src[start..];
+    let packed = if len <= 8 {
+        prefix8(rest, len).map(|hi| (hi, 0))
+    } else {
+        prefix8(rest, 8).zip(prefix8(&rest[8..], len - 8))
     };
-    let mut bytes = [0u8; MAX_LEN];
-    bytes.copy_from_slice(chunk);
-    let raw = u128::from_be_bytes(bytes) & (u128::MAX << (8 * (MAX_LEN - len)));
-    if raw & HIGH_BITS != 0 {
-        return None; // non-ASCII: no keyword
-    }
-    // Bytes are < 0x80, so these additions never carry across bytes.
-    let at_least_a = raw.wrapping_add(ONES * (0x80 - u128::from(b'a')));
-    let past_z = raw.wrapping_add(ONES * (0x80 - u128::from(b'z') - 1));
-    let lowercase = at_least_a & !past_z & HIGH_BITS;
-    find(raw ^ (lowercase >> 2))
+    let Some((hi, lo)) = packed else {
+        return lookup(&src[start..end]); // too close to the end of the input
+    };
+    let key = (u128::from(upcase8(hi)?) << 64) | u128::from(upcase8(lo)?);
+    find(key)
 }
 
 fn find(key: u128) -> Option<(&'static str, Keyword)> {

@@ -83,7 +83,7 @@ pub struct Normalizer {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: RefCell<normalize::Scratch> = RefCell::new(normalize::Scratch::default());
 }
 
 impl Normalizer {
@@ -113,9 +113,9 @@ impl Normalizer {
     /// The normalized form of `sql`. Never fails: any bytes are accepted, and
     /// invalid UTF-8 in identifiers is replaced by U+FFFD in the output.
     pub fn normalize(&self, sql: &[u8]) -> String {
-        let mut out = Vec::with_capacity(sql.len().min(self.max_input_bytes));
-        normalize::normalize_into(self.capped(sql), self.dialect, &mut out);
-        match String::from_utf8(out) {
+        let mut scratch = normalize::Scratch::default();
+        normalize::normalize_into(self.capped(sql), self.dialect, &mut scratch);
+        match String::from_utf8(scratch.out) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         }
@@ -134,18 +134,16 @@ impl Normalizer {
         // A reused per-thread buffer keeps the hot path free of allocations; a
         // re-entrant call (impossible today) falls back to a fresh buffer.
         let hash = SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) => {
-                normalize::normalize_into(sql, self.dialect, &mut buf);
-                let hash = hash_of(&buf);
-                if buf.capacity() > 64 * 1024 {
-                    *buf = Vec::new();
-                }
+            Ok(mut scratch) => {
+                normalize::normalize_into(sql, self.dialect, &mut scratch);
+                let hash = hash_of(&scratch.out);
+                scratch.shrink();
                 hash
             }
             Err(_) => {
-                let mut buf = Vec::new();
-                normalize::normalize_into(sql, self.dialect, &mut buf);
-                hash_of(&buf)
+                let mut scratch = normalize::Scratch::default();
+                normalize::normalize_into(sql, self.dialect, &mut scratch);
+                hash_of(&scratch.out)
             }
         });
         Fingerprint(hash)

@@ -48,13 +48,29 @@ struct ValuesClause {
     first_row_end: Option<usize>,
 }
 
+/// Buffers `normalize_into` reuses across calls, so the hot path allocates nothing.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub(crate) out: Vec<u8>,
+    lists: Vec<ListFrame>,
+}
+
+impl Scratch {
+    /// Drops buffers that one huge statement grew, so a thread keeps little.
+    pub(crate) fn shrink(&mut self) {
+        if self.out.capacity() > 64 * 1024 || self.lists.capacity() > 1024 {
+            *self = Scratch::default();
+        }
+    }
+}
+
 struct Writer<'o> {
     out: &'o mut Vec<u8>,
     prev: Prev,
     prev_keyword: Option<&'static str>,
     after_is: bool,
     depth: usize,
-    lists: Vec<ListFrame>,
+    lists: &'o mut Vec<ListFrame>,
     values: Option<ValuesClause>,
 }
 
@@ -211,9 +227,11 @@ impl Writer<'_> {
     }
 }
 
-/// Writes the normalized form of `sql` into `out` (which is cleared first).
-pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, out: &mut Vec<u8>) {
+/// Writes the normalized form of `sql` into `scratch.out` (cleared first).
+pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, scratch: &mut Scratch) {
+    let Scratch { out, lists } = scratch;
     out.clear();
+    lists.clear();
     // Spaces around operators can make the output longer than the input.
     out.reserve(sql.len() + sql.len() / 2 + 16);
     let mut w = Writer {
@@ -222,7 +240,7 @@ pub(crate) fn normalize_into(sql: &[u8], dialect: Dialect, out: &mut Vec<u8>) {
         prev_keyword: None,
         after_is: false,
         depth: 0,
-        lists: Vec::new(),
+        lists,
         values: None,
     };
     let mut tokens = Tokenizer::new(sql, dialect);
