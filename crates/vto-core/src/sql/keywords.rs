@@ -13,6 +13,52 @@ pub(crate) enum Keyword {
     Function,
 }
 
+/// A keyword, as its index in the table: comparing two is one integer compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Kw(u8);
+
+impl Kw {
+    pub(crate) const IN: Kw = Kw(index_of("IN"));
+    pub(crate) const ARRAY: Kw = Kw(index_of("ARRAY"));
+    pub(crate) const FIELD: Kw = Kw(index_of("FIELD"));
+    pub(crate) const IS: Kw = Kw(index_of("IS"));
+    pub(crate) const NOT: Kw = Kw(index_of("NOT"));
+    pub(crate) const NULL: Kw = Kw(index_of("NULL"));
+    pub(crate) const TRUE: Kw = Kw(index_of("TRUE"));
+    pub(crate) const FALSE: Kw = Kw(index_of("FALSE"));
+    pub(crate) const VALUES: Kw = Kw(index_of("VALUES"));
+
+    /// The upper-case spelling.
+    pub(crate) fn name(self) -> &'static str {
+        KEYWORDS[usize::from(self.0)].0
+    }
+
+    /// How it spaces a following `(`.
+    pub(crate) fn class(self) -> Keyword {
+        KEYWORDS[usize::from(self.0)].1
+    }
+}
+
+/// The index of `name` in the table, or `EMPTY` (a test checks every use).
+const fn index_of(name: &str) -> u8 {
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        let k = KEYWORDS[i].0.as_bytes();
+        let n = name.as_bytes();
+        if k.len() == n.len() {
+            let mut j = 0;
+            while j < k.len() && k[j] == n[j] {
+                j += 1;
+            }
+            if j == k.len() {
+                return i as u8;
+            }
+        }
+        i += 1;
+    }
+    EMPTY
+}
+
 use Keyword::{Clause as C, Function as F};
 
 /// Sorted by name, for the reader (a test keeps it so).
@@ -224,7 +270,7 @@ fn prefix8(chunk: &[u8], len: usize) -> Option<u64> {
 /// Looks up the word at `src[start..end]`. When the bytes can be read in whole
 /// 8-byte words, the word is packed with a load, a mask and a SWAR upper-case
 /// instead of a byte loop: this runs for every bare word of every query.
-pub(crate) fn lookup_in(src: &[u8], start: usize, end: usize) -> Option<(&'static str, Keyword)> {
+pub(crate) fn lookup_in(src: &[u8], start: usize, end: usize) -> Option<Kw> {
     let len = end.saturating_sub(start);
     if !(2..=MAX_LEN).contains(&len) {
         return None;
@@ -242,18 +288,18 @@ pub(crate) fn lookup_in(src: &[u8], start: usize, end: usize) -> Option<(&'stati
     find(key)
 }
 
-fn find(key: u128) -> Option<(&'static str, Keyword)> {
+fn find(key: u128) -> Option<Kw> {
     let (table, multiplier) = &HASHED;
     let index = table[slot(key, *multiplier)];
-    if index != EMPTY && PACKED[index as usize] == key {
-        Some(KEYWORDS[index as usize])
+    if index != EMPTY && PACKED[usize::from(index)] == key {
+        Some(Kw(index))
     } else {
         None
     }
 }
 
 /// Looks `word` up case-insensitively; returns its upper-case spelling and class.
-pub(crate) fn lookup(word: &[u8]) -> Option<(&'static str, Keyword)> {
+pub(crate) fn lookup(word: &[u8]) -> Option<Kw> {
     if word.len() > MAX_LEN || word.len() < 2 {
         return None;
     }
@@ -284,16 +330,74 @@ mod tests {
 
     #[test]
     fn lookup_is_case_insensitive() {
-        assert_eq!(lookup(b"select"), Some(("SELECT", Keyword::Clause)));
-        assert_eq!(lookup(b"Count"), Some(("COUNT", Keyword::Function)));
+        let found = |w: &[u8]| lookup(w).map(|k| (k.name(), k.class()));
+        assert_eq!(found(b"select"), Some(("SELECT", Keyword::Clause)));
+        assert_eq!(found(b"Count"), Some(("COUNT", Keyword::Function)));
         assert_eq!(lookup(b"users"), None);
         assert_eq!(lookup(b"selects"), None);
         assert_eq!(lookup(b"sel"), None);
         for (name, class) in KEYWORDS {
             assert_eq!(
-                lookup(name.to_ascii_lowercase().as_bytes()),
+                found(name.to_ascii_lowercase().as_bytes()),
                 Some((*name, *class))
             );
+        }
+        let specials = [
+            Kw::IN,
+            Kw::ARRAY,
+            Kw::FIELD,
+            Kw::IS,
+            Kw::NOT,
+            Kw::NULL,
+            Kw::TRUE,
+            Kw::FALSE,
+            Kw::VALUES,
+        ];
+        for special in specials {
+            assert_ne!(
+                special.0, EMPTY,
+                "a special keyword is missing from the table"
+            );
+            assert_eq!(lookup(special.name().as_bytes()), Some(special));
+        }
+    }
+
+    #[test]
+    fn the_packed_fast_path_agrees_with_the_byte_loop() {
+        let padding = " x".repeat(20);
+        let mut words: Vec<String> = KEYWORDS.iter().map(|(k, _)| k.to_string()).collect();
+        words.extend(
+            [
+                "users",
+                "Select",
+                "sElEcT",
+                "in_",
+                "IN1",
+                "zz",
+                "@x",
+                "`a`",
+                "ÉTÉ",
+                "a{",
+                "a[",
+                "current_date_x",
+            ]
+            .map(String::from),
+        );
+        for word in words {
+            for form in [word.clone(), word.to_ascii_lowercase()] {
+                // Far from the end (the fast path) and at the very end (the byte loop).
+                let padded = format!("{form}{padding}");
+                assert_eq!(
+                    lookup_in(padded.as_bytes(), 0, form.len()),
+                    lookup(form.as_bytes()),
+                    "{form}"
+                );
+                assert_eq!(
+                    lookup_in(form.as_bytes(), 0, form.len()),
+                    lookup(form.as_bytes()),
+                    "{form}"
+                );
+            }
         }
     }
 }

@@ -10,7 +10,7 @@
 //! - tokens are separated by one space, except after `(`, `[`, `.`, `::`, before
 //!   `)`, `]`, `,`, `.`, `;`, `::`, and between a function or table name and its `(`.
 
-use super::keywords::{self, Keyword};
+use super::keywords::{self, Keyword, Kw};
 use super::token::{TokenKind, Tokenizer};
 use crate::Dialect;
 
@@ -67,7 +67,7 @@ impl Scratch {
 struct Writer<'o> {
     out: &'o mut Vec<u8>,
     prev: Prev,
-    prev_keyword: Option<&'static str>,
+    prev_keyword: Option<Kw>,
     after_is: bool,
     depth: usize,
     lists: &'o mut Vec<ListFrame>,
@@ -134,8 +134,10 @@ impl Writer<'_> {
     fn open(&mut self, bytes: &[u8], kind: TokenKind) {
         self.observe(kind, false);
         let list = match (kind, self.prev_keyword) {
-            (TokenKind::LParen, Some("IN")) | (TokenKind::LBracket, Some("ARRAY")) => Some(true),
-            (TokenKind::LParen, Some("FIELD")) => Some(false),
+            (TokenKind::LParen, Some(Kw::IN)) | (TokenKind::LBracket, Some(Kw::ARRAY)) => {
+                Some(true)
+            }
+            (TokenKind::LParen, Some(Kw::FIELD)) => Some(false),
             _ => None,
         };
         self.emit(bytes, kind, Prev::Open);
@@ -187,16 +189,16 @@ impl Writer<'_> {
 
     fn word(&mut self, sql: &[u8], start: usize, end: usize) {
         let bytes = &sql[start..end];
-        let Some((name, class)) = keywords::lookup_in(sql, start, end) else {
+        let Some(kw) = keywords::lookup_in(sql, start, end) else {
             self.observe(TokenKind::Word, false);
             self.emit(bytes, TokenKind::Word, Prev::Name);
             self.after_is = false;
             self.prev_keyword = None;
             return;
         };
-        let is_literal = match name {
-            "TRUE" | "FALSE" => true,
-            "NULL" => !self.after_is,
+        let is_literal = match kw {
+            Kw::TRUE | Kw::FALSE => true,
+            Kw::NULL => !self.after_is,
             _ => false,
         };
         if is_literal {
@@ -204,14 +206,14 @@ impl Writer<'_> {
             return;
         }
         self.observe(TokenKind::Word, false);
-        let prev = match class {
+        let prev = match kw.class() {
             Keyword::Clause => Prev::Clause,
             Keyword::Function => Prev::Name,
         };
-        self.emit(name.as_bytes(), TokenKind::Word, prev);
-        self.after_is = name == "IS" || (name == "NOT" && self.after_is);
-        self.prev_keyword = Some(name);
-        if name == "VALUES" {
+        self.emit(kw.name().as_bytes(), TokenKind::Word, prev);
+        self.after_is = kw == Kw::IS || (kw == Kw::NOT && self.after_is);
+        self.prev_keyword = Some(kw);
+        if kw == Kw::VALUES {
             self.values = Some(ValuesClause {
                 depth: self.depth,
                 first_row_end: None,
