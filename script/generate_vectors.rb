@@ -514,43 +514,19 @@ module VectorGen
     sql = row[:sql]
     name = "#{row[:op]} run #{row[:run]} ##{row[:n]}"
     name += " (#{row[:pass]})" if row[:pass]
-    vector = {
+    {
       "name" => name,
       "dialect" => dialect,
       "group" => "#{dialect}/#{row[:op]}:#{row[:n]}",
       "sql" => sql,
       "normalized" => VirtualTrainerOptimizer::SQL.normalize(sql, dialect: adapter),
-      "fingerprint" => VirtualTrainerOptimizer::SQL.fingerprint(sql, dialect: adapter)
+      "fingerprint" => VirtualTrainerOptimizer::SQL.fingerprint(sql, dialect: adapter),
+      "shape" => begin
+        VirtualTrainerOptimizer::SQL.analyze(sql, dialect: adapter)
+      rescue VirtualTrainerOptimizer::Error => e
+        { "error" => e.class.name }
+      end
     }
-    if analyze?
-      vector["shape"] =
-        begin
-          VirtualTrainerOptimizer::SQL.analyze(sql, dialect: adapter)
-        rescue VirtualTrainerOptimizer::Error => e
-          { "error" => e.class.name }
-        end
-    end
-    vector
-  end
-
-  # "shape" is written only when SQL.analyze exists; a Ruby method whose native half is not
-  # built yet (lib/ ahead of the compiled extension) is reported and skipped, not a crash.
-  def self.analyze?
-    return @analyze if defined?(@analyze)
-
-    @analyze = VirtualTrainerOptimizer::SQL.respond_to?(:analyze)
-    return @analyze unless @analyze
-
-    begin
-      VirtualTrainerOptimizer::SQL.analyze("SELECT 1", dialect: :postgresql)
-    rescue VirtualTrainerOptimizer::Error
-      nil
-    rescue NoMethodError, NotImplementedError => e
-      warn "generate_vectors: SQL.analyze is defined but does not run (#{e.message.lines.first.strip}); " \
-           "writing no \"shape\" keys. Run `rake compile` (or `rake vectors:generate`) to rebuild the extension."
-      @analyze = false
-    end
-    @analyze
   end
 
   # Returns a list of anomaly descriptions (strings).
