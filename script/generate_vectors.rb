@@ -4,7 +4,8 @@
 # from REAL ActiveRecord: a Virtual Trainer schema is created on each database, seeded, and a
 # list of named operations runs twice (different literal values and IN-list lengths). Every
 # SQL statement ActiveRecord sends (sql.active_record, minus SCHEMA, cached and transaction
-# control statements) is recorded with its group "<adapter>/<operation>:<n>", where n is the
+# control statements) is recorded, with its normalized form, fingerprint and SQL.analyze shape,
+# under its group "<adapter>/<operation>:<n>", where n is the
 # statement's index within the operation run, so both runs of an operation produce the same
 # groups. PostgreSQL runs every operation a second time on a fresh database with
 # prepared_statements: false, into the same groups, so binds ($1) and literals meet.

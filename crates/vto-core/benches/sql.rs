@@ -7,6 +7,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use vto_core::detect::{Config, QueryEvent, Scope};
 use vto_core::sql::{analyze_uncached, Analyzer, Limits, Normalizer};
 use vto_core::Dialect;
 
@@ -99,5 +100,35 @@ fn main() {
     println!(
         "analyze, cache hit:              {ns:8.0} ns/query  (hits {}, misses {})",
         stats.hits, stats.misses
+    );
+
+    // A request-sized scope: 40 queries, an N+1 among them, then its findings.
+    let events: Vec<QueryEvent> = corpus
+        .iter()
+        .take(40)
+        .enumerate()
+        .map(|(i, (d, sql))| QueryEvent {
+            fingerprint: Normalizer::new(*d).fingerprint(sql),
+            call_site: (i % 4) as u64,
+            exact: i as u64,
+            duration_us: 250,
+            write: false,
+            batch: false,
+        })
+        .collect();
+    let start = Instant::now();
+    let mut scopes = 0u64;
+    while start.elapsed() < budget {
+        let mut scope = Scope::new(Config::default());
+        for e in &events {
+            scope.record(*e);
+        }
+        black_box(scope.finish(12.0));
+        scopes += 1;
+    }
+    let ns = start.elapsed().as_nanos() as f64 / (scopes * events.len() as u64) as f64;
+    println!(
+        "detect, record + finish:         {ns:8.0} ns/query  (scopes of {} queries)",
+        events.len()
     );
 }

@@ -4,7 +4,7 @@
 //! and data-governance advisor. This crate is plain Rust with no Ruby in it: the
 //! Ruby gem feeds it SQL, schema and workload as data and gets plain data back.
 //!
-//! Today it holds the SQL hot path:
+//! It holds the SQL hot path and the detection rules ([`detect`]):
 //!
 //! - [`sql::normalize`] turns any SQL text (any bytes, even invalid UTF-8) into a
 //!   canonical form with every literal and bind replaced by `?`, `IN (...)` lists
@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod detect;
 mod dialect;
 mod error;
 pub mod sql;
