@@ -63,6 +63,7 @@ User.includes(completed_workouts: :workout).order(:id).each do |user|
   user.completed_workouts.each { |cw| cw.workout.name }
 end
 User.where(email: users.map(&:email)).count
+User.where("email LIKE ?", "%@example.com").count
 ActiveSupport::Notifications.unsubscribe(subscriber)
 
 groups = captured.group_by { |sql| VirtualTrainerOptimizer::SQL.fingerprint(sql, dialect: :sqlite3) }
@@ -76,3 +77,12 @@ groups.sort_by { |_, sqls| -sqls.size }.each do |fingerprint, sqls|
 end
 puts "\nExample raw statement:  #{captured.first}"
 puts "Its normalized form:    #{VirtualTrainerOptimizer::SQL.normalize(captured.first, dialect: :sqlite3)}"
+
+puts "\nWhat the shapes show (SQL.analyze, parsed once per fingerprint):"
+groups.each_value do |sqls|
+  shape = VirtualTrainerOptimizer::SQL.analyze(sqls.first, dialect: :sqlite3)
+  filters = shape["predicates"].map { |p| "#{p['table']}.#{p['column']} #{p['op']}" }
+  puts "- #{shape['tables'].map { |t| t['name'] }.join(', ')}: " \
+       "#{filters.empty? ? 'no filter' : "filters #{filters.join(', ')}"}"
+  shape["lints"].each { |lint| puts "    #{lint['code']}: #{lint['message']} -- #{lint['why']}" }
+end
