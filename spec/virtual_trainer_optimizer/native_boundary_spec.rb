@@ -71,3 +71,22 @@ RSpec.describe "the native boundary", :native do
     expect(results).to eq(expected.map { |fp| [fp] })
   end
 end
+
+RSpec.describe "the native boundary after GC compaction" do
+  # Moves every movable object, as GC.compact (and Process.warmup) may.
+  def compact_everything
+    GC.verify_compaction_references(expand_heap: true, toward: :empty)
+  rescue ArgumentError # Ruby < 3.2 names the option double_heap
+    GC.verify_compaction_references(double_heap: true, toward: :empty)
+  end
+
+  it "still raises the gem's own exception classes" do
+    compact_everything
+    expect { VirtualTrainerOptimizer::SQL.analyze("SELEC x y z") }.to raise_error(VirtualTrainerOptimizer::ParseError)
+    expect { VirtualTrainerOptimizer::SQL.analyze("SELECT #{'(' * 100}1#{')' * 100}") }
+      .to raise_error(VirtualTrainerOptimizer::InputTooLarge)
+    expect { VirtualTrainerOptimizer::Native.panic_for_diagnostics("after compaction") }
+      .to raise_error(VirtualTrainerOptimizer::InternalError)
+    expect(VirtualTrainerOptimizer::SQL.fingerprint("SELECT 1", dialect: :mysql2)).to match(/\A\h{16}\z/)
+  end
+end

@@ -17,7 +17,12 @@ static CLASSES: OnceLock<Classes> = OnceLock::new();
 pub fn init(ruby: &Ruby, root: RModule) -> Result<(), Error> {
     let lookup = |name: &str| -> Result<Opaque<ExceptionClass>, Error> {
         root.const_get::<_, ExceptionClass>(name)
-            .map(Opaque::from)
+            .map(|class| {
+                // Pinned: a static may hold it only if the GC never moves it
+                // (GC.compact would otherwise leave a dangling reference).
+                magnus::gc::register_mark_object(class);
+                Opaque::from(class)
+            })
             .map_err(|_| {
                 Error::new(
                     ruby.exception_load_error(),
