@@ -47,6 +47,15 @@ RSpec.describe VirtualTrainerOptimizer::SQL, ".analyze", :native do
       .to raise_error(VirtualTrainerOptimizer::InputTooLarge, /exceeds the limit of 1048576 bytes/)
   end
 
+  it "walks the longest chain it accepts inside a Fiber and a Thread (small stacks)" do
+    chain = "SELECT 1 FROM t WHERE #{Array.new(240) { |i| "c#{i} = #{i}" }.join(' AND ')}"
+    expect(Fiber.new { sql.analyze(chain)["predicates"].size }.resume).to eq(240)
+    expect(Thread.new { sql.analyze(chain.sub("c0", "d0"))["predicates"].size }.value).to eq(240)
+    longer = "SELECT 1 FROM t WHERE #{Array.new(300) { |i| "c#{i} = #{i}" }.join(' AND ')}"
+    expect { Fiber.new { sql.analyze(longer) }.resume }
+      .to raise_error(VirtualTrainerOptimizer::InputTooLarge, /more than 500 operators/)
+  end
+
   it "parses once per fingerprint and counts cache hits" do
     sql.clear_cache!
     3.times { |i| sql.analyze("SELECT * FROM diets WHERE user_id = #{i}") }

@@ -245,3 +245,101 @@ fn cached_shapes_carry_each_statements_own_literal_bounds() {
     );
     assert_eq!(analyzer.stats().misses, 2);
 }
+
+#[test]
+fn shapes_that_depend_on_a_literal_are_not_shared_through_the_cache() {
+    let analyzer = Analyzer::new(100);
+    let limits = Limits::default();
+    let like = |pattern: &str| {
+        let sql = format!("SELECT id FROM users WHERE name LIKE '{pattern}'");
+        analyzer
+            .analyze(sql.as_bytes(), Dialect::Postgres, limits)
+            .unwrap()
+    };
+    assert_eq!(like("abc%").predicates[0].op, Op::LikePrefix);
+    let contains = like("%abc");
+    assert_eq!(contains.predicates[0].op, Op::LikeContains);
+    assert_eq!(codes(&contains), vec!["leading_wildcard_like"]);
+    assert_eq!(like("abc%").predicates[0].op, Op::LikePrefix);
+}
+
+#[test]
+fn no_limit_spelled_as_a_literal_and_fetch_first() {
+    let analyzer = Analyzer::new(100);
+    let limits = Limits::default();
+    let lite = |sql: &str| {
+        analyzer
+            .analyze(sql.as_bytes(), Dialect::Sqlite, limits)
+            .unwrap()
+    };
+    let paged = lite("SELECT * FROM users LIMIT 20 OFFSET 5000");
+    assert_eq!(paged.limit, Some(Bound::Literal(20)));
+    // SQLite reads a negative LIMIT as none (Arel writes `LIMIT -1 OFFSET n`).
+    let unlimited = lite("SELECT * FROM users LIMIT -1 OFFSET 5");
+    assert_eq!(
+        (unlimited.limit, unlimited.offset),
+        (None, Some(Bound::Literal(5)))
+    );
+    assert!(codes(&unlimited).contains(&"select_star_unbounded"));
+    assert_eq!(pg("SELECT * FROM users LIMIT NULL").limit, None);
+    let fetch = pg("SELECT * FROM users OFFSET 5 ROWS FETCH FIRST 10 ROWS ONLY");
+    assert_eq!(
+        (fetch.limit, fetch.offset),
+        (Some(Bound::Literal(10)), Some(Bound::Literal(5)))
+    );
+    assert!(!codes(&fetch).contains(&"select_star_unbounded"));
+}
+
+#[test]
+fn limit_errors_are_not_cached_and_parse_errors_carry_no_literal() {
+    let analyzer = Analyzer::new(100);
+    let sql = format!("SELECT {}1{}", "(".repeat(40), ")".repeat(40));
+    assert!(matches!(
+        analyzer.analyze(sql.as_bytes(), Dialect::Postgres, Limits::default()),
+        Err(Error::TooComplex { .. })
+    ));
+    let raised = Limits {
+        max_nesting_depth: 100,
+        ..Limits::default()
+    };
+    assert!(analyzer
+        .analyze(sql.as_bytes(), Dialect::Postgres, raised)
+        .is_ok());
+
+    let err = analyze_uncached(
+        b"SELECT * FROM users WHERE email = 'alice@example.com' 'hunter2'",
+        Dialect::Postgres,
+        Limits::default(),
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("found: ?") && !message.contains("hunter2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn order_by_expressions_carry_no_literal() {
+    let s = analyze_uncached(
+        br"SELECT * FROM t ORDER BY FIELD(status, 'x\\', 'secret'), CASE WHEN a = 'b\\' THEN 'c' END",
+        Dialect::Mysql,
+        Limits::default(),
+    )
+    .unwrap();
+    let exprs: Vec<_> = s
+        .order_by
+        .iter()
+        .filter_map(|o| o.expression.as_deref())
+        .collect();
+    assert_eq!(
+        exprs,
+        vec!["FIELD(status, ?)", "CASE WHEN a = ? THEN ? END"]
+    );
+}
+
+#[test]
+fn the_longest_allowed_chain_is_analyzed() {
+    let chain = format!("SELECT 1 FROM t WHERE {}", vec!["a = 1"; 240].join(" AND "));
+    assert_eq!(pg(&chain).predicates.len(), 1);
+}

@@ -16,8 +16,10 @@ use crate::{Dialect, Error};
 /// Default cap on parenthesis nesting: Rails never nests this deep, and the
 /// parser's recursion on deeper input could exhaust a small thread stack.
 pub const DEFAULT_MAX_NESTING_DEPTH: usize = 32;
-/// Default cap on operators and AND/OR terms, which the parser turns into deep trees.
-pub const DEFAULT_MAX_TERMS: usize = 5_000;
+/// Default cap on operators and AND/OR terms. A chain of them is a tree as deep
+/// as it is long, and walking it recurses: 500 keeps the walk within a Ruby
+/// fiber's stack (a fiber overflowed at about 1,200 on x86-64).
+pub const DEFAULT_MAX_TERMS: usize = 500;
 /// Default number of shapes the cache holds.
 pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
 
@@ -88,7 +90,14 @@ impl Analyzer {
             .max_input_bytes(limits.max_input_bytes)
             .fingerprint(sql);
         let shape = self.cache.get_or_insert_with((dialect, fingerprint), || {
-            analyze_uncached(sql, dialect, limits).map(Arc::new)
+            match analyze_statement(sql, dialect, limits) {
+                Ok((shape, literal_dependent)) => (Ok(Arc::new(shape)), !literal_dependent),
+                // Limits can change between calls: only parse errors are for good.
+                Err(e) => {
+                    let cacheable = matches!(e, Error::Parse { .. });
+                    (Err(e), cacheable)
+                }
+            }
         })?;
         Ok(with_own_bounds(shape, sql, dialect))
     }
@@ -113,10 +122,7 @@ fn with_own_bounds(shape: Arc<Shape>, sql: &[u8], dialect: Dialect) -> Arc<Shape
     }
     let (limit, offset) = literal_bounds(sql, dialect);
     // Where the token scan cannot tell (an expression), keep the parser's answer.
-    let pick = |cached: Option<Bound>, own: Option<Bound>| match (cached, own) {
-        (Some(_), Some(own)) => Some(own),
-        _ => cached,
-    };
+    let pick = |cached: Option<Bound>, own: Option<Option<Bound>>| own.unwrap_or(cached);
     let (limit, offset) = (pick(shape.limit, limit), pick(shape.offset, offset));
     if (limit, offset) == (shape.limit, shape.offset) {
         return shape;
@@ -128,13 +134,15 @@ fn with_own_bounds(shape: Arc<Shape>, sql: &[u8], dialect: Dialect) -> Arc<Shape
     Arc::new(own)
 }
 
-/// The LIMIT and OFFSET of the outermost query as literal or bind, read from
-/// tokens (`LIMIT n`, `OFFSET $1`, MySQL's `LIMIT offset, n`).
-fn literal_bounds(sql: &[u8], dialect: Dialect) -> (Option<Bound>, Option<Bound>) {
+/// The LIMIT and OFFSET of the outermost query, read from tokens (`LIMIT n`,
+/// `OFFSET $1`, MySQL's `LIMIT offset, n`, `FETCH FIRST n`): `Some(None)` for
+/// "no limit" (`NULL`, `ALL`, a negative number), `None` where tokens cannot tell.
+fn literal_bounds(sql: &[u8], dialect: Dialect) -> (Option<Option<Bound>>, Option<Option<Bound>>) {
     let tokens: Vec<_> = Tokenizer::new(sql, dialect)
         .filter(|t| t.kind != TokenKind::Comment)
         .collect();
-    let number = |i: usize| -> Option<Bound> {
+    let text = |i: usize| tokens.get(i).map(|t| &sql[t.start..t.end]);
+    let value = |i: usize| -> Option<Option<Bound>> {
         let t = tokens.get(i)?;
         let next_is_value = tokens
             .get(i + 1)
@@ -144,8 +152,23 @@ fn literal_bounds(sql: &[u8], dialect: Dialect) -> (Option<Bound>, Option<Bound>
                 .ok()?
                 .parse()
                 .ok()
-                .map(Bound::Literal),
-            TokenKind::Placeholder if next_is_value => Some(Bound::Bind),
+                .map(|n| Some(Bound::Literal(n))),
+            TokenKind::Placeholder if next_is_value => Some(Some(Bound::Bind)),
+            TokenKind::Operator
+                if text(i) == Some(b"-")
+                    && tokens
+                        .get(i + 1)
+                        .is_some_and(|n| n.kind == TokenKind::Number) =>
+            {
+                Some(None)
+            }
+            TokenKind::Word
+                if text(i).is_some_and(|w| {
+                    w.eq_ignore_ascii_case(b"null") || w.eq_ignore_ascii_case(b"all")
+                }) =>
+            {
+                Some(None)
+            }
             _ => None,
         }
     };
@@ -154,6 +177,8 @@ fn literal_bounds(sql: &[u8], dialect: Dialect) -> (Option<Bound>, Option<Bound>
         match t.kind {
             TokenKind::LParen | TokenKind::LBracket => depth += 1,
             TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
+            // The shape is the first statement's.
+            TokenKind::Semicolon if depth == 0 => break,
             TokenKind::Word if depth == 0 => {
                 let word = &sql[t.start..t.end];
                 if word.eq_ignore_ascii_case(b"limit") {
@@ -161,13 +186,15 @@ fn literal_bounds(sql: &[u8], dialect: Dialect) -> (Option<Bound>, Option<Bound>
                         .get(i + 2)
                         .is_some_and(|c| c.kind == TokenKind::Comma);
                     if comma {
-                        offset = number(i + 1);
-                        limit = number(i + 3);
+                        offset = value(i + 1);
+                        limit = value(i + 3);
                     } else {
-                        limit = number(i + 1);
+                        limit = value(i + 1);
                     }
                 } else if word.eq_ignore_ascii_case(b"offset") {
-                    offset = number(i + 1);
+                    offset = value(i + 1);
+                } else if word.eq_ignore_ascii_case(b"fetch") {
+                    limit = value(i + 2);
                 }
             }
             _ => {}
@@ -211,8 +238,32 @@ fn check_complexity(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<(), 
     Ok(())
 }
 
+/// The parser quotes the token it stopped at ("found: 'hunter2' at Line: 1"):
+/// normalize that token, so a literal value becomes `?` and never leaves the core.
+fn redact_parser_message(message: &str, dialect: Dialect) -> String {
+    const FOUND: &str = "found: ";
+    let Some(at) = message.find(FOUND) else {
+        return message.to_owned();
+    };
+    let token_start = at + FOUND.len();
+    let token_end = message[token_start..]
+        .rfind(" at Line: ")
+        .map_or(message.len(), |end| token_start + end);
+    format!(
+        "{}{}{}",
+        &message[..token_start],
+        super::normalize(message[token_start..token_end].as_bytes(), dialect),
+        &message[token_end..]
+    )
+}
+
 /// Parses and analyzes `sql` without any cache. The first statement is analyzed.
 pub fn analyze_uncached(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<Shape, Error> {
+    analyze_statement(sql, dialect, limits).map(|(shape, _)| shape)
+}
+
+/// The shape, and whether it depends on a literal the fingerprint erases.
+fn analyze_statement(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<(Shape, bool), Error> {
     if sql.len() > limits.max_input_bytes {
         return Err(Error::InputTooLarge {
             size: sql.len(),
@@ -233,12 +284,12 @@ pub fn analyze_uncached(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<
         .try_with_sql(text)
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| Error::Parse {
-            message: e.to_string(),
+            message: redact_parser_message(&e.to_string(), dialect),
         })?;
     let first = statements.first().ok_or_else(|| Error::Parse {
         message: "no SQL statement found".to_owned(),
     })?;
-    let mut shape = ast::shape_of(first, dialect);
+    let (mut shape, literal_dependent) = ast::shape_of(first, dialect);
     shape.lints = lint::lints(&shape);
-    Ok(shape)
+    Ok((shape, literal_dependent))
 }

@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, FromTable, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
-    InTarget, JoinConstraint, JoinOperator, LimitClause, ObjectName, ObjectNamePart, OrderByKind,
-    OrderBySort, Query, Select, SelectItem, SetExpr, Statement, TableFactor, TableObject,
-    TableWithJoins, UnaryOperator, UpdateTableFromKind, Value, Visit, Visitor,
+    visit_expressions_mut, BinaryOperator, Expr, FromTable, FunctionArg, FunctionArgExpr,
+    FunctionArguments, GroupByExpr, InTarget, JoinConstraint, JoinOperator, LimitClause,
+    ObjectName, ObjectNamePart, OrderByKind, OrderBySort, Query, Select, SelectItem, SetExpr,
+    Statement, TableFactor, TableObject, TableWithJoins, UnaryOperator, UpdateTableFromKind, Value,
+    ValueWithSpan, Visit, Visitor,
 };
 
 use crate::Dialect;
@@ -27,13 +28,17 @@ struct ScopeEntry {
 
 struct Walker {
     dialect: Dialect,
+    /// The shape depends on a literal the fingerprint erases (a LIKE pattern).
+    literal_dependent: bool,
     shape: Shape,
     scopes: Vec<Vec<ScopeEntry>>,
     ctes: Vec<String>,
 }
 
-/// Builds the shape of one parsed statement (lints are added by the caller).
-pub(crate) fn shape_of(stmt: &Statement, dialect: Dialect) -> Shape {
+/// Builds the shape of one parsed statement (lints are added by the caller),
+/// and says whether it depends on a literal value: such a shape is right for
+/// this statement only, not for every statement of its fingerprint.
+pub(crate) fn shape_of(stmt: &Statement, dialect: Dialect) -> (Shape, bool) {
     let kind = match stmt {
         Statement::Query(_) => StatementKind::Select,
         Statement::Insert(_) => StatementKind::Insert,
@@ -48,6 +53,7 @@ pub(crate) fn shape_of(stmt: &Statement, dialect: Dialect) -> Shape {
     };
     let mut w = Walker {
         dialect,
+        literal_dependent: false,
         shape: Shape::empty(kind),
         scopes: Vec::new(),
         ctes: Vec::new(),
@@ -91,7 +97,7 @@ pub(crate) fn shape_of(stmt: &Statement, dialect: Dialect) -> Shape {
         }
         _ => {}
     }
-    w.shape
+    (w.shape, w.literal_dependent)
 }
 
 fn object_name(name: &ObjectName) -> String {
@@ -123,6 +129,8 @@ fn plain_column(expr: &Expr) -> Option<(Option<&str>, &str)> {
 /// and the subqueries themselves (outermost ones only).
 #[derive(Default)]
 struct Mentions {
+    /// Whether to keep (clone) the subqueries; only `subqueries_in` needs them.
+    with_queries: bool,
     depth: usize,
     columns: Vec<(Option<String>, String)>,
     functions: Vec<String>,
@@ -133,7 +141,7 @@ impl Visitor for Mentions {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-        if self.depth == 0 {
+        if self.depth == 0 && self.with_queries {
             self.queries.push(query.clone());
         }
         self.depth += 1;
@@ -161,15 +169,18 @@ impl Visitor for Mentions {
     }
 }
 
-fn mentions(expr: &Expr) -> Mentions {
-    let mut m = Mentions::default();
+fn mentions(expr: &Expr, with_queries: bool) -> Mentions {
+    let mut m = Mentions {
+        with_queries,
+        ..Mentions::default()
+    };
     let _ = expr.visit(&mut m);
     m
 }
 
 /// Every column mentioned in `expr`, outside subqueries.
 fn columns_in(expr: &Expr) -> Vec<(Option<String>, String)> {
-    mentions(expr).columns
+    mentions(expr, false).columns
 }
 
 fn is_value(expr: &Expr) -> bool {
@@ -211,13 +222,20 @@ fn leading_wildcard(pattern: &Expr) -> bool {
     }
 }
 
-fn bound(expr: &Expr) -> Bound {
+/// A LIMIT / OFFSET value: `None` when it means "no limit" (`NULL`, or a
+/// negative number, which SQLite reads as unlimited).
+fn bound(expr: &Expr) -> Option<Bound> {
     match expr {
         Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().map_or(Bound::Bind, Bound::Literal),
-            _ => Bound::Bind,
+            Value::Number(n, _) => Some(n.parse().map_or(Bound::Bind, Bound::Literal)),
+            Value::Null => None,
+            _ => Some(Bound::Bind),
         },
-        _ => Bound::Bind,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            ..
+        } => None,
+        _ => Some(Bound::Bind),
     }
 }
 
@@ -348,11 +366,7 @@ impl Walker {
                         None => OrderItem {
                             table: None,
                             column: None,
-                            // Normalized: literal values never leave the core.
-                            expression: Some(super::normalize(
-                                item.expr.to_string().as_bytes(),
-                                self.dialect,
-                            )),
+                            expression: Some(self.expression_text(&item.expr)),
                             direction,
                         },
                     };
@@ -360,17 +374,47 @@ impl Walker {
                 }
             }
         }
-        match &q.limit_clause {
+        let (limit, offset) = match &q.limit_clause {
             Some(LimitClause::LimitOffset { limit, offset, .. }) => {
-                self.shape.limit = limit.as_ref().map(bound);
-                self.shape.offset = offset.as_ref().map(|o| bound(&o.value));
+                (limit.as_ref(), offset.as_ref().map(|o| &o.value))
             }
-            Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
-                self.shape.limit = Some(bound(limit));
-                self.shape.offset = Some(bound(offset));
+            Some(LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
+            None => (None, None),
+        };
+        // FETCH FIRST n ROWS ONLY is the standard spelling of LIMIT n.
+        let limit = limit.or(q.fetch.as_ref().and_then(|f| f.quantity.as_ref()));
+        for (expr, slot) in [
+            (limit, &mut self.shape.limit),
+            (offset, &mut self.shape.offset),
+        ] {
+            if let Some(expr) = expr {
+                *slot = bound(expr);
+                // "No limit" spelled as a literal: a statement of the same
+                // fingerprint may spell a real limit there.
+                self.literal_dependent |= slot.is_none();
             }
-            None => {}
         }
+    }
+
+    /// An expression as text with every literal replaced by `?` before it is
+    /// printed (printing could re-quote a string so that a tokenizer misreads
+    /// it), normalized, and cut to a bounded length.
+    fn expression_text(&self, expr: &Expr) -> String {
+        const MAX_CHARS: usize = 200;
+        let mut expr = expr.clone();
+        let _ = visit_expressions_mut(&mut expr, |e: &mut Expr| {
+            if matches!(e, Expr::Value(_) | Expr::TypedString(_) | Expr::Interval(_)) {
+                // `$1` reads as a bind in every dialect (`?` is an operator in PostgreSQL).
+                *e = Expr::Value(Value::Placeholder("$1".to_owned()).with_empty_span());
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        let mut text = super::normalize(expr.to_string().as_bytes(), self.dialect);
+        if let Some((cut, _)) = text.char_indices().nth(MAX_CHARS) {
+            text.truncate(cut);
+            text.push('…');
+        }
+        text
     }
 
     fn add_table_with_joins(&mut self, twj: &TableWithJoins, on: &mut Vec<Expr>) {
@@ -485,7 +529,7 @@ impl Walker {
             self.push(col, op, clause);
             return;
         }
-        let m = mentions(subject);
+        let m = mentions(subject, false);
         // `HAVING SUM(x) > ?` filters groups, not rows: no index question there.
         if m.functions
             .iter()
@@ -607,7 +651,16 @@ impl Walker {
             } => {
                 let op = if negated ^ *not_like {
                     PredicateOp::NotEq
-                } else if leading_wildcard(pattern) {
+                } else if {
+                    self.literal_dependent |= !matches!(
+                        **pattern,
+                        Expr::Value(ValueWithSpan {
+                            value: Value::Placeholder(_),
+                            ..
+                        })
+                    );
+                    leading_wildcard(pattern)
+                } {
                     PredicateOp::LikeContains
                 } else {
                     PredicateOp::LikePrefix
@@ -642,14 +695,14 @@ impl Walker {
 
     /// Walks the subqueries inside an expression that is not itself a predicate.
     fn subqueries_in(&mut self, expr: &Expr) {
-        for q in mentions(expr).queries {
+        for q in mentions(expr, true).queries {
             self.shape.subqueries += 1;
             self.query(&q, false);
         }
     }
 
     fn aggregates(&mut self, expr: &Expr) {
-        for name in mentions(expr).functions {
+        for name in mentions(expr, false).functions {
             let name = name.to_ascii_uppercase();
             if AGGREGATES.contains(&name.as_str()) && !self.shape.aggregates.contains(&name) {
                 self.shape.aggregates.push(name);

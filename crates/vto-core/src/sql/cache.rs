@@ -51,9 +51,9 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedCache<K, V> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The cached value for `key`, or `compute()`'s, which is then cached. The
-    /// lock is not held while computing.
-    pub(crate) fn get_or_insert_with(&self, key: K, compute: impl FnOnce() -> V) -> V {
+    /// The cached value for `key`, or `compute()`'s, which is then cached unless
+    /// `compute` says it may not be. The lock is not held while computing.
+    pub(crate) fn get_or_insert_with(&self, key: K, compute: impl FnOnce() -> (V, bool)) -> V {
         {
             let mut inner = self.lock();
             inner.tick += 1;
@@ -66,7 +66,10 @@ impl<K: Eq + Hash + Clone, V: Clone> BoundedCache<K, V> {
             }
             inner.misses += 1;
         }
-        let value = compute();
+        let (value, cacheable) = compute();
+        if !cacheable {
+            return value;
+        }
         let mut inner = self.lock();
         if inner.map.len() >= self.capacity {
             let mut ticks: Vec<u64> = inner.map.values().map(|(_, t)| *t).collect();
@@ -106,13 +109,13 @@ mod tests {
     fn stays_within_capacity_and_keeps_recent_entries() {
         let cache = BoundedCache::new(100);
         for i in 0..1000u32 {
-            cache.get_or_insert_with(i, || i * 2);
+            cache.get_or_insert_with(i, || (i * 2, true));
             // Key 0 is used all the time, so it is never the least recent.
-            assert_eq!(cache.get_or_insert_with(0, || 99), 0);
+            assert_eq!(cache.get_or_insert_with(0, || (99, true)), 0);
         }
         let stats = cache.stats();
         assert!(stats.entries <= 100, "{stats:?}");
         assert_eq!(stats.misses, 1000);
-        assert_eq!(cache.get_or_insert_with(999, || 0), 1998);
+        assert_eq!(cache.get_or_insert_with(999, || (0, true)), 1998);
     }
 }
