@@ -252,7 +252,7 @@ fn redact_parser_message(message: &str, dialect: Dialect) -> String {
     format!(
         "{}{}{}",
         &message[..token_start],
-        super::normalize(message[token_start..token_end].as_bytes(), dialect),
+        super::normalize(&message.as_bytes()[token_start..token_end], dialect),
         &message[token_end..]
     )
 }

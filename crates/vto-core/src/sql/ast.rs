@@ -649,18 +649,17 @@ impl Walker {
                 pattern,
                 ..
             } => {
+                // Only a bound pattern is the same for every statement of the fingerprint.
+                self.literal_dependent |= !matches!(
+                    **pattern,
+                    Expr::Value(ValueWithSpan {
+                        value: Value::Placeholder(_),
+                        ..
+                    })
+                );
                 let op = if negated ^ *not_like {
                     PredicateOp::NotEq
-                } else if {
-                    self.literal_dependent |= !matches!(
-                        **pattern,
-                        Expr::Value(ValueWithSpan {
-                            value: Value::Placeholder(_),
-                            ..
-                        })
-                    );
-                    leading_wildcard(pattern)
-                } {
+                } else if leading_wildcard(pattern) {
                     PredicateOp::LikeContains
                 } else {
                     PredicateOp::LikePrefix
