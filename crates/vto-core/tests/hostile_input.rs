@@ -85,3 +85,69 @@ fn every_byte_and_every_prefix_is_accepted() {
         }
     }
 }
+
+#[test]
+fn every_literal_form_becomes_one_placeholder() {
+    let pg = |sql: &str| sql::normalize(sql.as_bytes(), Dialect::Postgres);
+    assert_eq!(
+        pg("SELECT 1 WHERE a = 0b101 AND b = 0o17 AND c = 0x1F_FF AND d = 1_000.000_1 AND e = 1e-3"),
+        "SELECT ? WHERE a = ? AND b = ? AND c = ? AND d = ? AND e = ?"
+    );
+    // SQLite numbers its binds.
+    assert_eq!(
+        sql::normalize(b"SELECT 1 WHERE a = ?1 AND b = ?23", Dialect::Sqlite),
+        "SELECT ? WHERE a = ? AND b = ?"
+    );
+}
+
+#[test]
+fn mysql_double_dash_is_a_comment_only_before_a_space() {
+    let my = |sql: &str| sql::normalize(sql.as_bytes(), Dialect::Mysql);
+    assert_eq!(
+        my("SELECT 1 WHERE a = 5--1 AND b = 2"),
+        "SELECT ? WHERE a = ? - ? AND b = ?"
+    );
+    assert_eq!(my("SELECT 1 WHERE a = 5 -- note"), "SELECT ? WHERE a = ?");
+    assert_eq!(my("SELECT 1 WHERE a = 5 --"), "SELECT ? WHERE a = ?");
+    // PostgreSQL and SQLite start a comment at any `--`.
+    assert_eq!(
+        sql::normalize(b"SELECT 1--x", Dialect::Postgres),
+        "SELECT ?"
+    );
+}
+
+#[test]
+fn a_sign_after_an_operand_keyword_is_an_operator() {
+    let pg = |sql: &str| sql::normalize(sql.as_bytes(), Dialect::Postgres);
+    assert_eq!(pg("SELECT key - 1 FROM t"), "SELECT KEY - ? FROM t");
+    assert_ne!(pg("SELECT key - 1 FROM t"), pg("SELECT key + 1 FROM t"));
+    assert_eq!(
+        pg("SELECT CASE WHEN a THEN 1 END - 1 FROM t"),
+        "SELECT CASE WHEN a THEN ? END - ? FROM t"
+    );
+    assert_eq!(
+        pg("SELECT * FROM t WHERE a = -1"),
+        "SELECT * FROM t WHERE a = ?"
+    );
+}
+
+#[test]
+fn a_list_cut_by_the_cap_still_collapses() {
+    let list = |width: usize| {
+        let item = "9".repeat(width);
+        let items = vec![item.as_str(); 200_000].join(", ");
+        format!("SELECT * FROM t WHERE id IN ({items})")
+    };
+    let (narrow, wide) = (list(7), list(8));
+    assert!(narrow.len() > sql::DEFAULT_MAX_INPUT_BYTES);
+    for d in DIALECTS {
+        assert_eq!(
+            sql::normalize(narrow.as_bytes(), d),
+            "SELECT * FROM t WHERE id IN (?"
+        );
+        assert_eq!(
+            sql::fingerprint(narrow.as_bytes(), d),
+            sql::fingerprint(wide.as_bytes(), d)
+        );
+    }
+}

@@ -27,6 +27,17 @@ impl Kw {
     pub(crate) const TRUE: Kw = Kw(index_of("TRUE"));
     pub(crate) const FALSE: Kw = Kw(index_of("FALSE"));
     pub(crate) const VALUES: Kw = Kw(index_of("VALUES"));
+    /// Keywords that can end an operand (`CASE ... END - 1`) or stand for a
+    /// column named like them (`key - 1`): a sign after them is an operator.
+    pub(crate) const ENDS_OPERAND: [Kw; 7] = [
+        Kw(index_of("END")),
+        Kw(index_of("KEY")),
+        Kw(index_of("FIRST")),
+        Kw(index_of("LAST")),
+        Kw(index_of("ROWS")),
+        Kw(index_of("TABLE")),
+        Kw(index_of("DEFAULT")),
+    ];
 
     /// The upper-case spelling.
     pub(crate) fn name(self) -> &'static str {
@@ -353,7 +364,7 @@ mod tests {
             Kw::FALSE,
             Kw::VALUES,
         ];
-        for special in specials {
+        for special in specials.into_iter().chain(Kw::ENDS_OPERAND) {
             assert_ne!(
                 special.0, EMPTY,
                 "a special keyword is missing from the table"

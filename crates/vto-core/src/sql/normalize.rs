@@ -40,6 +40,10 @@ struct ListFrame {
     start: Option<usize>,
     literal_only: bool,
     has_items: bool,
+    /// Output offset of a comma that follows literal items only: if a literal
+    /// comes next, the comma and the literal are dropped at once, so a list
+    /// past the input cap is still `?` and the output stays small.
+    pending_comma: Option<usize>,
 }
 
 /// A `VALUES` clause: rows after the first are dropped.
@@ -105,8 +109,13 @@ impl Writer<'_> {
             } else if self.depth == top.depth + 1 {
                 if is_literal {
                     top.has_items = true;
-                } else if kind != TokenKind::Comma {
+                } else if kind == TokenKind::Comma {
+                    if top.literal_only && top.has_items {
+                        top.pending_comma = Some(out_len);
+                    }
+                } else {
                     top.literal_only = false;
+                    top.pending_comma = None;
                 }
             }
         }
@@ -125,6 +134,19 @@ impl Writer<'_> {
     }
 
     fn literal(&mut self) {
+        let depth = self.depth;
+        if let Some(top) = self.lists.last_mut() {
+            if depth == top.depth + 1 && top.literal_only {
+                if let Some(at) = top.pending_comma.take() {
+                    // `?, ?` collapses as it arrives: drop the comma, skip the literal.
+                    self.out.truncate(at);
+                    self.prev = Prev::Value;
+                    self.after_is = false;
+                    self.prev_keyword = None;
+                    return;
+                }
+            }
+        }
         self.observe(TokenKind::String, true);
         self.emit(b"?", TokenKind::String, Prev::Value);
         self.after_is = false;
@@ -147,6 +169,7 @@ impl Writer<'_> {
                 start: from_open.then_some(self.out.len()),
                 literal_only: true,
                 has_items: false,
+                pending_comma: None,
             });
         }
         self.depth += 1;
@@ -207,6 +230,7 @@ impl Writer<'_> {
         }
         self.observe(TokenKind::Word, false);
         let prev = match kw.class() {
+            Keyword::Clause if Kw::ENDS_OPERAND.contains(&kw) => Prev::Value,
             Keyword::Clause => Prev::Clause,
             Keyword::Function => Prev::Name,
         };

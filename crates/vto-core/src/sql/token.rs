@@ -192,22 +192,27 @@ impl<'a> Tokenizer<'a> {
 
     fn number_end(&self, start: usize) -> usize {
         let src = self.src;
-        let mut i = start;
-        if src.get(i) == Some(&b'0') && matches!(src.get(i + 1), Some(b'x' | b'X')) {
-            i += 2;
-            while i < src.len() && src[i].is_ascii_hexdigit() {
+        // Digits of one base, with the `_` separators PostgreSQL 16 and MySQL allow.
+        let digits = |mut i: usize, is_digit: fn(&u8) -> bool| {
+            while src.get(i).is_some_and(|c| is_digit(c) || *c == b'_') {
                 i += 1;
             }
-            return i;
+            i
+        };
+        if src.get(start) == Some(&b'0') {
+            let prefixed: Option<fn(&u8) -> bool> = match src.get(start + 1) {
+                Some(b'x' | b'X') => Some(u8::is_ascii_hexdigit),
+                Some(b'b' | b'B') => Some(|c| matches!(c, b'0' | b'1')),
+                Some(b'o' | b'O') => Some(|c| matches!(c, b'0'..=b'7')),
+                _ => None,
+            };
+            if let Some(is_digit) = prefixed {
+                return digits(start + 2, is_digit);
+            }
         }
-        while i < src.len() && (src[i].is_ascii_digit() || src[i] == b'_') {
-            i += 1;
-        }
+        let mut i = digits(start, u8::is_ascii_digit);
         if src.get(i) == Some(&b'.') && src.get(i + 1) != Some(&b'.') {
-            i += 1;
-            while i < src.len() && src[i].is_ascii_digit() {
-                i += 1;
-            }
+            i = digits(i + 1, u8::is_ascii_digit);
         }
         if matches!(src.get(i), Some(b'e' | b'E')) {
             let mut j = i + 1;
@@ -215,10 +220,7 @@ impl<'a> Tokenizer<'a> {
                 j += 1;
             }
             if src.get(j).is_some_and(u8::is_ascii_digit) {
-                i = j;
-                while i < src.len() && src[i].is_ascii_digit() {
-                    i += 1;
-                }
+                i = digits(j, u8::is_ascii_digit);
             }
         }
         i
@@ -371,7 +373,12 @@ impl Iterator for Tokenizer<'_> {
                 None => self.token(Other, start, start + 1),
             },
             Lead::Question if dialect != Dialect::Postgres => {
-                self.token(Placeholder, start, start + 1)
+                // SQLite numbers its binds: `?1`.
+                let mut end = start + 1;
+                while src.get(end).is_some_and(u8::is_ascii_digit) {
+                    end += 1;
+                }
+                self.token(Placeholder, start, end)
             }
             Lead::Colon if next == Some(b':') => self.token(Operator, start, start + 2),
             Lead::Colon if next.is_some_and(is_word_start) => {
@@ -381,7 +388,14 @@ impl Iterator for Tokenizer<'_> {
                 }
                 self.token(Placeholder, start, end)
             }
-            Lead::Dash if next == Some(b'-') => self.token(Comment, start, self.line_end(start)),
+            // MySQL needs a space (or control byte) after `--`: `5--1` is 5 - (-1).
+            Lead::Dash
+                if next == Some(b'-')
+                    && (dialect != Dialect::Mysql
+                        || src.get(start + 2).is_none_or(|&c| c <= b' ')) =>
+            {
+                self.token(Comment, start, self.line_end(start))
+            }
             Lead::Hash if dialect == Dialect::Mysql => {
                 self.token(Comment, start, self.line_end(start))
             }
