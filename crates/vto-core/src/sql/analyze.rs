@@ -73,13 +73,15 @@ impl Analyzer {
 
     /// The shape of `sql`, from the cache when a statement with the same
     /// fingerprint was analyzed before (a hit costs one fingerprint, no parse).
-    /// Failures are cached too, so bad SQL is not parsed again and again.
+    /// Parse errors are cached too, so bad SQL is not parsed again and again.
     pub fn analyze(
         &self,
         sql: &[u8],
         dialect: Dialect,
         limits: Limits,
     ) -> Result<Arc<Shape>, Error> {
+        // Before the lookup: a fingerprint reads only the capped prefix, which
+        // could match a cached shape.
         if sql.len() > limits.max_input_bytes {
             return Err(Error::InputTooLarge {
                 size: sql.len(),

@@ -259,7 +259,11 @@ fn join_constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
     }
 }
 
-const AGGREGATES: [&str; 5] = ["COUNT", "SUM", "AVG", "MIN", "MAX"];
+fn is_aggregate(function: &str) -> bool {
+    ["COUNT", "SUM", "AVG", "MIN", "MAX"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(function))
+}
 
 impl Walker {
     fn query(&mut self, q: &Query, outer: bool) {
@@ -277,20 +281,16 @@ impl Walker {
     /// and LIMIT are read while this body's tables are in scope.
     fn set_expr(&mut self, body: &SetExpr, tail: Option<&Query>) {
         match body {
-            SetExpr::Select(select) => self.select(select, tail),
-            SetExpr::Query(q) => self.query(q, tail.is_some()),
+            SetExpr::Select(select) => return self.select(select, tail),
+            SetExpr::Query(q) => return self.query(q, tail.is_some()),
             SetExpr::SetOperation { left, right, .. } => {
                 self.set_expr(left, None);
                 self.set_expr(right, None);
-                if let Some(q) = tail {
-                    self.query_tail(q);
-                }
             }
-            _ => {
-                if let Some(q) = tail {
-                    self.query_tail(q);
-                }
-            }
+            _ => {}
+        }
+        if let Some(q) = tail {
+            self.query_tail(q);
         }
     }
 
@@ -299,15 +299,6 @@ impl Walker {
         let mut on = Vec::new();
         for twj in &s.from {
             self.add_table_with_joins(twj, &mut on);
-        }
-        if tail.is_some() {
-            self.shape.select_star = s.projection.iter().any(|item| {
-                matches!(
-                    item,
-                    SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
-                )
-            });
-            self.shape.distinct = s.distinct.is_some();
         }
         for item in &s.projection {
             if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
@@ -320,7 +311,15 @@ impl Walker {
             self.aggregates(having);
             self.predicate(having, Clause::Having, false);
         }
-        if tail.is_some() {
+        // SELECT *, DISTINCT, GROUP BY, ORDER BY and LIMIT of the outermost query only.
+        if let Some(q) = tail {
+            self.shape.select_star = s.projection.iter().any(|item| {
+                matches!(
+                    item,
+                    SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+                )
+            });
+            self.shape.distinct = s.distinct.is_some();
             if let GroupByExpr::Expressions(exprs, _) = &s.group_by {
                 for e in exprs {
                     if let Some((q, c)) = plain_column(e) {
@@ -329,8 +328,6 @@ impl Walker {
                     }
                 }
             }
-        }
-        if let Some(q) = tail {
             self.query_tail(q);
         }
         self.scopes.pop();
@@ -494,13 +491,13 @@ impl Walker {
                 .flatten()
                 .find(|e| e.key.eq_ignore_ascii_case(q))
                 .map_or_else(|| Some(q.to_owned()), |e| e.table.clone()),
+            // Every name in scope (table, alias) must stand for the same real table.
             None => self.scopes.last().and_then(|scope| {
-                let tables: BTreeSet<Option<&String>> =
-                    scope.iter().map(|e| e.table.as_ref()).collect();
-                match tables.into_iter().collect::<Vec<_>>().as_slice() {
-                    [Some(only)] => Some((*only).clone()),
-                    _ => None,
-                }
+                let first = scope.first()?.table.as_ref()?;
+                scope
+                    .iter()
+                    .all(|e| e.table.as_ref() == Some(first))
+                    .then(|| first.clone())
             }),
         };
         ColumnRef {
@@ -531,10 +528,7 @@ impl Walker {
         }
         let m = mentions(subject, false);
         // `HAVING SUM(x) > ?` filters groups, not rows: no index question there.
-        if m.functions
-            .iter()
-            .any(|f| AGGREGATES.contains(&f.to_ascii_uppercase().as_str()))
-        {
+        if m.functions.iter().any(|f| is_aggregate(f)) {
             return;
         }
         if let [(q, c)] = m.columns.as_slice() {
@@ -703,7 +697,7 @@ impl Walker {
     fn aggregates(&mut self, expr: &Expr) {
         for name in mentions(expr, false).functions {
             let name = name.to_ascii_uppercase();
-            if AGGREGATES.contains(&name.as_str()) && !self.shape.aggregates.contains(&name) {
+            if is_aggregate(&name) && !self.shape.aggregates.contains(&name) {
                 self.shape.aggregates.push(name);
             }
         }

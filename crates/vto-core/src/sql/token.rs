@@ -60,41 +60,33 @@ pub struct Tokenizer<'a> {
     dialect: Dialect,
 }
 
-const WORD_START: u8 = 1;
-const WORD: u8 = 2;
-
-/// Byte classes, looked up once per byte on the hot path.
-static CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
+/// Bytes that continue a word: letters, digits, `_`, `$` and any non-ASCII byte.
+static WORD_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
     let mut b = 0usize;
     while b < 256 {
         let c = b as u8;
-        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
-            table[b] = WORD_START | WORD;
-        } else if c.is_ascii_digit() || c == b'$' {
-            table[b] = WORD;
-        }
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
         b += 1;
     }
     table
 };
 
 fn is_word_start(b: u8) -> bool {
-    CLASS[b as usize] & WORD_START != 0
+    LEAD[usize::from(b)] == Lead::Word
 }
 
 fn is_word_byte(b: u8) -> bool {
-    CLASS[b as usize] & WORD != 0
+    WORD_BYTE[usize::from(b)]
 }
 
 fn is_operator_byte(b: u8, dialect: Dialect) -> bool {
-    match b {
-        b'+' | b'-' | b'*' | b'/' | b'<' | b'>' | b'=' | b'~' | b'!' | b'@' | b'%' | b'^'
-        | b'&' | b'|' => true,
+    match LEAD[usize::from(b)] {
+        Lead::Op | Lead::Dash | Lead::Slash => true,
         // `#` is a comment in MySQL, an operator (`#>`, `#-`) in PostgreSQL.
-        b'#' => dialect != Dialect::Mysql,
+        Lead::Hash => dialect != Dialect::Mysql,
         // `?` is a placeholder except in PostgreSQL, where it is a jsonb operator.
-        b'?' => dialect == Dialect::Postgres,
+        Lead::Question => dialect == Dialect::Postgres,
         _ => false,
     }
 }
