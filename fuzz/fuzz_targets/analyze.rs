@@ -9,21 +9,14 @@
 
 use libfuzzer_sys::fuzz_target;
 use vto_core::sql::{analyze_uncached, Analyzer, Limits};
-use vto_core::Dialect;
 
-fn dialect(byte: u8) -> Dialect {
-    match byte % 3 {
-        0 => Dialect::Postgres,
-        1 => Dialect::Mysql,
-        _ => Dialect::Sqlite,
-    }
-}
+#[path = "input.rs"]
+mod input;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, sql)) = data.split_first() else {
+    let Some((_, dialect, sql)) = input::split(data) else {
         return;
     };
-    let dialect = dialect(first);
 
     let _ = analyze_uncached(sql, dialect, Limits::default());
 

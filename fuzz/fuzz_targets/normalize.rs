@@ -14,21 +14,15 @@
 
 use libfuzzer_sys::fuzz_target;
 use vto_core::sql::Normalizer;
-use vto_core::Dialect;
 
-fn dialect(byte: u8) -> Dialect {
-    match byte % 3 {
-        0 => Dialect::Postgres,
-        1 => Dialect::Mysql,
-        _ => Dialect::Sqlite,
-    }
-}
+#[path = "input.rs"]
+mod input;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, sql)) = data.split_first() else {
+    let Some((first, dialect, sql)) = input::split(data) else {
         return;
     };
-    let normalizer = Normalizer::new(dialect(first));
+    let normalizer = Normalizer::new(dialect);
 
     let normalized = normalizer.normalize(sql);
     // Calling it a second time on the same input must be just as safe.
@@ -39,7 +33,8 @@ fuzz_target!(|data: &[u8]| {
     let hex = fingerprint.to_string();
     assert_eq!(hex.len(), 16, "fingerprint {hex:?} is not 16 chars");
     assert!(
-        hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        hex.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
         "fingerprint {hex:?} is not lowercase hex"
     );
     assert_eq!(
@@ -54,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
 
     // A small input cap exercises the truncation path (cuts mid-token,
     // mid-UTF-8 sequence, mid-comment...).
-    let capped = Normalizer::new(dialect(first)).max_input_bytes(usize::from(first));
+    let capped = Normalizer::new(dialect).max_input_bytes(usize::from(first));
     let _ = capped.normalize(sql);
     let _ = capped.fingerprint(sql);
 });
