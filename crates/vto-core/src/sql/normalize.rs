@@ -95,6 +95,9 @@ impl Writer<'_> {
         }
         self.out.extend_from_slice(bytes);
         self.prev = class;
+        // Keyword context lasts one token; `word` sets it again after a keyword.
+        self.after_is = false;
+        self.prev_keyword = None;
     }
 
     /// Tracks list collapsing and VALUES rows for a token about to be emitted at the
@@ -139,18 +142,15 @@ impl Writer<'_> {
             if depth == top.depth + 1 && top.literal_only {
                 if let Some(at) = top.pending_comma.take() {
                     // `?, ?` collapses as it arrives: drop the comma, skip the literal.
+                    // The comma reset the keyword context already.
                     self.out.truncate(at);
                     self.prev = Prev::Value;
-                    self.after_is = false;
-                    self.prev_keyword = None;
                     return;
                 }
             }
         }
         self.observe(TokenKind::String, true);
         self.emit(b"?", TokenKind::String, Prev::Value);
-        self.after_is = false;
-        self.prev_keyword = None;
     }
 
     fn open(&mut self, bytes: &[u8], kind: TokenKind) {
@@ -173,8 +173,6 @@ impl Writer<'_> {
             });
         }
         self.depth += 1;
-        self.after_is = false;
-        self.prev_keyword = None;
     }
 
     fn close(&mut self, bytes: &[u8], kind: TokenKind) {
@@ -206,8 +204,6 @@ impl Writer<'_> {
                 }
             }
         }
-        self.after_is = false;
-        self.prev_keyword = None;
     }
 
     fn word(&mut self, sql: &[u8], start: usize, end: usize) {
@@ -215,8 +211,6 @@ impl Writer<'_> {
         let Some(kw) = keywords::lookup_in(sql, start, end) else {
             self.observe(TokenKind::Word, false);
             self.emit(bytes, TokenKind::Word, Prev::Name);
-            self.after_is = false;
-            self.prev_keyword = None;
             return;
         };
         let is_literal = match kw {
@@ -234,8 +228,9 @@ impl Writer<'_> {
             Keyword::Clause => Prev::Clause,
             Keyword::Function => Prev::Name,
         };
+        let after_is = self.after_is;
         self.emit(kw.name().as_bytes(), TokenKind::Word, prev);
-        self.after_is = kw == Kw::IS || (kw == Kw::NOT && self.after_is);
+        self.after_is = kw == Kw::IS || (kw == Kw::NOT && after_is);
         self.prev_keyword = Some(kw);
         if kw == Kw::VALUES {
             self.values = Some(ValuesClause {
@@ -248,8 +243,6 @@ impl Writer<'_> {
     fn other(&mut self, bytes: &[u8], kind: TokenKind, class: Prev) {
         self.observe(kind, false);
         self.emit(bytes, kind, class);
-        self.after_is = false;
-        self.prev_keyword = None;
     }
 }
 
