@@ -12,4 +12,23 @@ module VirtualTrainerOptimizer
 
   # A bug in the native code (a Rust panic), caught before it could end the process.
   class InternalError < Error; end
+
+  # Raised at the end of a unit of work for the kinds in `raise_on`;
+  # `#findings` holds every finding of those kinds, most urgent first.
+  class FindingError < Error
+    attr_reader :findings
+
+    def initialize(findings)
+      @findings = findings
+      lines = findings.map { |f| "  - #{f.message}" }
+      super("#{findings.size} finding#{'s' unless findings.size == 1} from virtual_trainer_optimizer:\n#{lines.join("\n")}")
+    end
+  end
+
+  class NPlusOneError < FindingError; end
+  class BulkWriteError < FindingError; end
+  class SlowQueryError < FindingError; end
+  class DuplicateQueryError < FindingError; end
+  # A request, job or scan over its budget.
+  class SlowRequestError < FindingError; end
 end

@@ -137,3 +137,45 @@ fn most_urgent_first() {
     let priorities: Vec<_> = s.finish(1.0).iter().map(|f| f.priority).collect();
     assert_eq!(priorities, vec![Priority::Critical, Priority::Low]);
 }
+
+#[test]
+fn budgets_set_late_absorbed_totals_and_per_fingerprint_totals() {
+    let mut scope = Scope::new(Config::default());
+    scope.record(read(1, 1, 1, 2_000));
+    scope.record(read(1, 2, 2, 3_000));
+    scope.record(read(2, 1, 3, 1_000));
+    scope.absorb(4, 10_000);
+    assert_eq!(scope.queries(), 7);
+    assert!((scope.db_ms() - 16.0).abs() < 1e-9);
+    let totals = scope.totals();
+    assert_eq!(totals.len(), 2);
+    assert_eq!(totals[0].fingerprint, Fingerprint(1));
+    assert_eq!(totals[0].count, 2);
+    assert!((totals[0].total_ms - 5.0).abs() < 1e-9);
+    scope.set_budget(Some(50.0));
+    let findings = scope.finish(80.0);
+    assert!(findings.iter().any(|f| f.kind == FindingKind::SlowScope));
+}
+
+#[test]
+fn repeats_inside_an_n_plus_one_loop_are_not_also_duplicates() {
+    let mut scope = Scope::new(Config::default());
+    // A loop over six workouts of three users: each user loaded twice.
+    for id in [1, 1, 2, 2, 3, 3] {
+        scope.record(read(9, 16, id, 100));
+    }
+    assert_eq!(kinds(scope), vec![(FindingKind::NPlusOne, 6)]);
+
+    // The same user also loaded by another call site is a real duplicate.
+    let mut scope = Scope::new(Config::default());
+    for id in [1, 1, 2, 2] {
+        scope.record(read(9, 16, id, 100));
+    }
+    scope.record(read(9, 19, 1, 100));
+    let mut found = kinds(scope);
+    found.sort_by_key(|(k, _)| k.as_str());
+    assert_eq!(
+        found,
+        vec![(FindingKind::DuplicateQuery, 3), (FindingKind::NPlusOne, 4)]
+    );
+}

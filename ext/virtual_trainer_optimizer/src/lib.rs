@@ -1,16 +1,21 @@
 //! Ruby binding of `vto-core`: argument conversion, error mapping and the panic
 //! guard. No analysis logic lives here.
 
+mod detect;
 mod errors;
+mod frames;
 mod shape;
 mod sql;
 
-use magnus::{Error, Ruby};
+use magnus::{prelude::*, Error, Ruby};
 
 #[magnus::init(name = "virtual_trainer_optimizer")]
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let root = ruby.define_module("VirtualTrainerOptimizer")?;
     errors::init(ruby, root)?;
     sql::init(ruby, root)?;
+    let native = root.define_module("Native")?;
+    frames::init(ruby, native)?;
+    detect::init(ruby, native)?;
     Ok(())
 }

@@ -19,7 +19,7 @@ use crate::errors::{guard, to_ruby};
 use crate::shape::to_hash;
 
 /// The process-wide shape cache (bounded; see `SQL.cache_stats`).
-fn analyzer() -> &'static Analyzer {
+pub(crate) fn analyzer() -> &'static Analyzer {
     static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
     ANALYZER.get_or_init(|| Analyzer::new(DEFAULT_CACHE_CAPACITY))
 }
@@ -28,7 +28,7 @@ static MAX_INPUT_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_INPUT_BYTES);
 static MAX_NESTING_DEPTH: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NESTING_DEPTH);
 static DIALECT_KEYWORD: Lazy<StaticSymbol> = Lazy::new(|ruby| ruby.sym_new("dialect"));
 
-fn limits() -> Limits {
+pub(crate) fn limits() -> Limits {
     Limits {
         max_input_bytes: MAX_INPUT_BYTES.load(Ordering::Relaxed),
         max_nesting_depth: MAX_NESTING_DEPTH.load(Ordering::Relaxed),
@@ -118,7 +118,7 @@ fn set_limits(ruby: &Ruby, max_input_bytes: usize, max_nesting_depth: usize) -> 
 static DIALECT_SYMBOLS: OnceLock<Vec<(u64, Dialect)>> = OnceLock::new();
 
 /// Accepts a Symbol or String dialect name (`:postgresql`, `"mysql2"`, ...).
-fn dialect(ruby: &Ruby, value: Value) -> Result<Dialect, Error> {
+pub(crate) fn dialect(ruby: &Ruby, value: Value) -> Result<Dialect, Error> {
     let raw = value.as_raw();
     if let Some((_, d)) = DIALECT_SYMBOLS
         .get()
@@ -141,7 +141,7 @@ fn dialect(ruby: &Ruby, value: Value) -> Result<Dialect, Error> {
     Dialect::from_name(&name).map_err(|e| to_ruby(ruby, e))
 }
 
-fn normalizer(dialect: Dialect) -> Normalizer {
+pub(crate) fn normalizer(dialect: Dialect) -> Normalizer {
     Normalizer::new(dialect).max_input_bytes(MAX_INPUT_BYTES.load(Ordering::Relaxed))
 }
 

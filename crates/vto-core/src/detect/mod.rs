@@ -171,3 +171,14 @@ pub struct Finding {
     /// Urgency.
     pub priority: Priority,
 }
+
+/// Count and time of one fingerprint within a scope (the workload summary).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FingerprintTotal {
+    /// The query's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Queries with it.
+    pub count: u32,
+    /// Their time, in milliseconds.
+    pub total_ms: f64,
+}

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Config, Finding, FindingKind, Priority, QueryEvent};
+use super::{Config, Finding, FindingKind, FingerprintTotal, Priority, QueryEvent};
 use crate::sql::Fingerprint;
 
 /// Totals for one (fingerprint, call site) pair.
@@ -28,6 +28,8 @@ struct Exact {
     total_us: u64,
     max_us: u64,
     write: bool,
+    /// Also issued from another call site than `call_site`.
+    multi_site: bool,
 }
 
 /// The queries of one unit of work, aggregated as they arrive.
@@ -75,6 +77,40 @@ impl Scope {
         self.dropped
     }
 
+    /// Sets or clears the budget after the scope began (a request learns its
+    /// controller, and so its budget, only once routed).
+    pub fn set_budget(&mut self, budget_ms: Option<f64>) {
+        self.config.budget_ms = budget_ms;
+    }
+
+    /// Adds the totals of a nested scope that recorded its own queries, so
+    /// this scope's query count and database time stay whole.
+    pub fn absorb(&mut self, queries: u64, db_us: u64) {
+        self.queries = self.queries.saturating_add(queries);
+        self.db_us = self.db_us.saturating_add(db_us);
+    }
+
+    /// Query count and time per fingerprint (tracked keys only), most time first.
+    pub fn totals(&self) -> Vec<FingerprintTotal> {
+        let mut by_fp: HashMap<Fingerprint, FingerprintTotal> = HashMap::new();
+        for (&(fp, _), r) in &self.repeats {
+            let t = by_fp.entry(fp).or_insert(FingerprintTotal {
+                fingerprint: fp,
+                count: 0,
+                total_ms: 0.0,
+            });
+            t.count += r.count;
+            t.total_ms += ms(r.total_us);
+        }
+        let mut out: Vec<_> = by_fp.into_values().collect();
+        out.sort_by(|a, b| {
+            b.total_ms
+                .total_cmp(&a.total_ms)
+                .then(a.fingerprint.cmp(&b.fingerprint))
+        });
+        out
+    }
+
     /// Adds one query. Constant time; memory stays within the configured caps.
     pub fn record(&mut self, event: QueryEvent) {
         self.queries += 1;
@@ -100,6 +136,7 @@ impl Scope {
         match self.exact.get_mut(&event.exact) {
             Some(e) => {
                 e.count += 1;
+                e.multi_site |= e.call_site != event.call_site;
                 e.total_us = e.total_us.saturating_add(event.duration_us);
                 e.max_us = e.max_us.max(event.duration_us);
             }
@@ -113,6 +150,7 @@ impl Scope {
                         total_us: event.duration_us,
                         max_us: event.duration_us,
                         write: event.write,
+                        multi_site: false,
                     },
                 );
             }
@@ -169,8 +207,15 @@ impl Scope {
                 r.max_us,
             ));
         }
+        // A statement repeated only inside a loop already reported as an N+1
+        // is part of that finding (its fix removes both), not a second one.
+        let looped: std::collections::HashSet<(Fingerprint, u64)> = out
+            .iter()
+            .filter_map(|f: &Finding| Some((f.fingerprint?, f.call_site?)))
+            .collect();
         for e in self.exact.values() {
-            if e.count >= cfg.duplicate_threshold && !e.write {
+            let in_loop = !e.multi_site && looped.contains(&(e.fingerprint, e.call_site));
+            if e.count >= cfg.duplicate_threshold && !e.write && !in_loop {
                 out.push(finding(
                     FindingKind::DuplicateQuery,
                     Some(e.fingerprint),

@@ -16,6 +16,7 @@ mod keywords;
 mod lint;
 mod normalize;
 pub mod shape;
+mod statement;
 pub mod token;
 
 pub use analyze::{
@@ -25,6 +26,7 @@ pub use analyze::{
 pub use cache::CacheStats;
 pub use lint::LARGE_OFFSET;
 pub use shape::Shape;
+pub use statement::{classify, StatementClass};
 
 use std::cell::RefCell;
 use std::fmt;

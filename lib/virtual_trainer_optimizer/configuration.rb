@@ -1,0 +1,163 @@
+# frozen_string_literal: true
+
+module VirtualTrainerOptimizer
+  # Every option with its default and a one-line explanation. The install
+  # generator writes its initializer from this list, so the two never drift.
+  class Configuration
+    Option = Struct.new(:name, :default, :doc, keyword_init: true)
+
+    OPTIONS = [
+      Option.new(name: :enabled, default: true,
+                 doc: "Watch queries at all (Rails: on in development and test, off elsewhere unless set)"),
+      Option.new(name: :sample_rate, default: 1.0,
+                 doc: "Share of requests and jobs watched, 0.0..1.0 (Rails production default: 0.1)"),
+      Option.new(name: :n_plus_one_threshold, default: 2,
+                 doc: "Same query shape from the same call site this often in one unit of work is an N+1"),
+      Option.new(name: :duplicate_threshold, default: 2,
+                 doc: "Identical SQL and values this often in one unit of work is a duplicate (cache candidate)"),
+      Option.new(name: :slow_query_ms, default: 100,
+                 doc: "A single query at least this slow is reported"),
+      Option.new(name: :request_budget_ms, default: 200,
+                 doc: "Budget of an API request (ActionController::API or JSON format)"),
+      Option.new(name: :page_budget_ms, default: 1000,
+                 doc: "Budget of any other request"),
+      Option.new(name: :job_budget_ms, default: 10_000,
+                 doc: "Budget of a job (ActiveJob or Sidekiq)"),
+      Option.new(name: :budgets, default: {},
+                 doc: "Budgets per \"Controller\", \"Controller#action\" or job class, in ms (nil: none)"),
+      Option.new(name: :app_root, default: nil,
+                 doc: "Directory whose files are the app's code (default: Rails.root, else the working directory)"),
+      Option.new(name: :backtrace_cleaner, default: nil,
+                 doc: "Frames it silences are not app code (Rails: Rails.backtrace_cleaner)"),
+      Option.new(name: :allowlist, default: [],
+                 doc: "Findings to ignore; add with c.allow(location:, fingerprint:, sql:)"),
+      Option.new(name: :logger, default: nil,
+                 doc: "Where findings are logged (Rails.logger in Rails, $stderr otherwise; false: nowhere)"),
+      Option.new(name: :raise_on, default: [],
+                 doc: "Finding kinds that raise at the end of their unit of work, e.g. [:n_plus_one] or :all"),
+      Option.new(name: :on_finding, default: nil,
+                 doc: "Callable given every finding, e.g. ->(finding) { Sentry.capture_message(finding.message) }"),
+      Option.new(name: :instrument, default: true,
+                 doc: "Publish ActiveSupport::Notifications events such as n_plus_one.virtual_trainer_optimizer"),
+      Option.new(name: :jsonl_path, default: nil,
+                 doc: "JSON-lines file of findings and units of work, read by the report " \
+                      "(Rails: log/virtual_trainer_optimizer.jsonl; nil: none)"),
+      Option.new(name: :dialect, default: nil,
+                 doc: "SQL dialect (:postgresql, :mysql, :sqlite); nil: from ActiveRecord's adapter"),
+      Option.new(name: :suggest_indexes, default: true,
+                 doc: "Look up the filter column's indexes to suggest a missing add_index"),
+      Option.new(name: :max_keys, default: 1000,
+                 doc: "Distinct query shapes and call sites tracked per unit of work (memory bound)"),
+      Option.new(name: :max_slow_queries, default: 100,
+                 doc: "Slow queries kept per unit of work"),
+    ].freeze
+
+    NAMES = OPTIONS.map(&:name).freeze
+    KINDS = %i[n_plus_one bulk_write slow_query duplicate_query slow_request slow_job slow_scan].freeze
+
+    attr_reader(*NAMES)
+
+    def initialize
+      @explicit = {}
+      OPTIONS.each { |option| instance_variable_set(:"@#{option.name}", copy(option.default)) }
+    end
+
+    OPTIONS.each do |option|
+      define_method(:"#{option.name}=") do |value|
+        value = validate(option.name, value)
+        @explicit[option.name] = true
+        instance_variable_set(:"@#{option.name}", value)
+      end
+    end
+
+    # True once the option was assigned (framework defaults never override it).
+    def explicit?(name)
+      @explicit.key?(name)
+    end
+
+    # Sets a default unless the app set the option itself.
+    def default(name, value)
+      instance_variable_set(:"@#{name}", value) unless explicit?(name)
+    end
+
+    # Ignores findings that match every given criterion: location (String
+    # prefix of the app path, or Regexp), fingerprint (String), sql (Regexp or
+    # String contained in the normalized SQL), kind (Symbol).
+    def allow(location: nil, fingerprint: nil, sql: nil, kind: nil)
+      if [location, fingerprint, sql, kind].all?(&:nil?)
+        raise ArgumentError, "allow needs at least one of location:, fingerprint:, sql:, kind:"
+      end
+
+      @allowlist = @allowlist + [{ location: location, fingerprint: fingerprint, sql: sql, kind: kind }.compact]
+    end
+
+    def app_root_path
+      (app_root || Dir.pwd).to_s
+    end
+
+    # Budget in ms for a controller (and action) or job class; falls back to
+    # `fallback`. An explicit nil in `budgets` means no budget.
+    def budget_for(name, action = nil, fallback:)
+      [action && "#{name}##{action}", name].compact.each do |key|
+        return budgets[key] if budgets.key?(key)
+      end
+      fallback
+    end
+
+    def to_h
+      NAMES.to_h { |name| [name, public_send(name)] }
+    end
+
+    private
+
+    def copy(value)
+      value.is_a?(Hash) || value.is_a?(Array) ? value.dup : value
+    end
+
+    POSITIVE = %i[slow_query_ms request_budget_ms page_budget_ms job_budget_ms].freeze
+    COUNTS = %i[n_plus_one_threshold duplicate_threshold max_keys max_slow_queries].freeze
+
+    def validate(name, value)
+      case name
+      when *COUNTS
+        minimum = name.to_s.end_with?("threshold") ? 2 : 1
+        return value if value.is_a?(Integer) && value >= minimum
+
+        raise ArgumentError, "#{name} must be an Integer >= #{minimum}, got #{value.inspect}"
+      when *POSITIVE
+        return value if value.nil? || (value.is_a?(Numeric) && value.positive?)
+
+        raise ArgumentError, "#{name} must be a positive number of milliseconds or nil, got #{value.inspect}"
+      when :sample_rate
+        return value.to_f if value.is_a?(Numeric) && value.between?(0, 1)
+
+        raise ArgumentError, "sample_rate must be between 0.0 and 1.0, got #{value.inspect}"
+      when :budgets
+        return value if value.is_a?(Hash)
+
+        raise ArgumentError, "budgets must be a Hash of name => milliseconds, got #{value.inspect}"
+      when :raise_on
+        kinds = value == :all ? [] : Array(value)
+        unknown = kinds - KINDS
+        return value if unknown.empty?
+
+        raise ArgumentError, "raise_on: unknown kinds #{unknown.inspect} (known: #{KINDS.join(', ')}, or :all)"
+      when :on_finding
+        return value if value.nil? || value.respond_to?(:call)
+
+        raise ArgumentError, "on_finding must respond to #call(finding)"
+      when :dialect
+        return value if value.nil?
+
+        SQL.fingerprint("SELECT 1", dialect: value) # raises ArgumentError on unknown dialects
+        value.to_sym
+      when :allowlist
+        return value if value.is_a?(Array)
+
+        raise ArgumentError, "allowlist must be an Array (use c.allow(...) to add entries)"
+      else
+        value
+      end
+    end
+  end
+end

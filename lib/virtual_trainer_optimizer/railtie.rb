@@ -1,0 +1,41 @@
+# frozen_string_literal: true
+
+module VirtualTrainerOptimizer
+  # Rails wiring: defaults from the environment, the Rack middleware, the
+  # controller, ActiveJob and Sidekiq hooks, and the one SQL subscriber.
+  class Railtie < ::Rails::Railtie
+    config.virtual_trainer_optimizer = VirtualTrainerOptimizer.config
+
+    initializer "virtual_trainer_optimizer.defaults", before: :load_config_initializers do |app|
+      c = VirtualTrainerOptimizer.config
+      env = Rails.env.to_s
+      c.default(:enabled, %w[development test].include?(env))
+      c.default(:sample_rate, env == "production" ? 0.1 : 1.0)
+      c.default(:app_root, app.root.to_s)
+      c.default(:backtrace_cleaner, Rails.backtrace_cleaner)
+      c.default(:jsonl_path, "log/virtual_trainer_optimizer.jsonl")
+    end
+
+    initializer "virtual_trainer_optimizer.middleware" do |app|
+      app.middleware.insert(0, Integrations::Rack)
+    end
+
+    initializer "virtual_trainer_optimizer.hooks" do
+      ActiveSupport.on_load(:active_job) { include Integrations::ActiveJob }
+      Integrations::Sidekiq.install! if defined?(::Sidekiq) && ::Sidekiq.respond_to?(:configure_server)
+    end
+
+    config.after_initialize do
+      c = VirtualTrainerOptimizer.config
+      CallSite.reset!(c)
+      if c.enabled
+        VirtualTrainerOptimizer.install!
+        Integrations::ActionController.install!
+      end
+    end
+
+    generators do
+      require_relative "../generators/virtual_trainer_optimizer/install_generator"
+    end
+  end
+end

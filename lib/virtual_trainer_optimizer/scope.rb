@@ -1,0 +1,120 @@
+# frozen_string_literal: true
+
+module VirtualTrainerOptimizer
+  # A unit of work (request, job, `scan` block). Scopes nest: queries are
+  # recorded by the innermost one, which hands its totals to its parent when it
+  # ends. State is fiber-local (Thread#[]), so Puma threads and fibers never
+  # see each other's scopes.
+  class Scope
+    CURRENT = :__virtual_trainer_optimizer_scope
+    # The innermost scope's native recorder, or nil outside scopes and while
+    # paused: the subscriber's only lookup.
+    NATIVE = :__virtual_trainer_optimizer_native
+
+    attr_reader :kind, :parent, :started_at, :native
+    attr_accessor :name, :budget_ms, :view_ms, :controller_db_ms, :status
+
+    class << self
+      def current
+        Thread.current[CURRENT]
+      end
+
+      # Runs the block as a unit of work and returns [block value, Result].
+      # The result is nil when detection is off or the unit was not sampled.
+      def run(kind, name, budget_ms: nil, sampled: true, raise_on: nil)
+        config = VirtualTrainerOptimizer.config
+        return [yield, nil] unless config.enabled && (sampled || current || sample?(config))
+
+        scope = begin
+          new(kind, name, budget_ms, config, raise_on)
+        rescue StandardError => e
+          VirtualTrainerOptimizer.internal_error(e)
+          return [yield, nil]
+        end
+        scope.enter
+        failed = true
+        begin
+          value = yield scope
+          failed = false
+        ensure
+          result = scope.exit(raising: !failed)
+        end
+        [value, result]
+      end
+
+      # Forgets the scopes of the current thread (a forked child starts clean).
+      def reset_current!
+        Thread.current[CURRENT] = nil
+        Thread.current[NATIVE] = nil
+      end
+
+      private
+
+      def sample?(config)
+        config.sample_rate >= 1.0 || Random.rand < config.sample_rate
+      end
+    end
+
+    def initialize(kind, name, budget_ms, config, raise_on = nil)
+      @kind = kind
+      @raise_on = raise_on
+      @name = name
+      @budget_ms = budget_ms
+      @config = config
+      @native = Native::Scope.new(VirtualTrainerOptimizer.dialect, config.n_plus_one_threshold,
+                                  config.slow_query_ms.to_f, config.duplicate_threshold,
+                                  budget_ms&.to_f, config.max_keys, config.max_slow_queries)
+    end
+
+    def enter
+      @parent = Thread.current[CURRENT]
+      @saved_native = Thread.current[NATIVE]
+      @pid = Process.pid
+      @started_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      Thread.current[CURRENT] = self
+      Thread.current[NATIVE] = @native
+    end
+
+    # Ends the scope: findings to the notifiers; with `raising`, raises for
+    # the kinds configured in raise_on. Returns the Result.
+    def exit(raising:)
+      elapsed_ms = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - @started_at) * 1000.0
+      Thread.current[CURRENT] = @parent
+      Thread.current[NATIVE] = @saved_native
+      result = conclude(elapsed_ms)
+      Notifier.deliver(result, raising: raising && @pid == Process.pid, raise_on: @raise_on)
+      result
+    end
+
+    private
+
+    def conclude(elapsed_ms)
+      queries = @native.queries
+      db_us = @native.db_us
+      @native.budget_ms = @budget_ms&.to_f
+      @parent&.native&.absorb(queries, db_us)
+      totals = @config.jsonl_path ? @native.totals : []
+      raw = @native.finish(elapsed_ms)
+      findings = Finding.build_all(raw, self, elapsed_ms)
+      Result.new(kind: kind, name: name, findings: findings, queries: queries, db_ms: db_us / 1000.0,
+                 elapsed_ms: elapsed_ms, view_ms: view_ms, totals: totals)
+    rescue StandardError => e
+      VirtualTrainerOptimizer.internal_error(e)
+      Result.new(kind: kind, name: name, findings: [], queries: 0, db_ms: 0.0, elapsed_ms: elapsed_ms,
+                 view_ms: nil, totals: [])
+    end
+  end
+
+  # What a unit of work showed: `#findings` (an Array of Finding) and its totals.
+  Result = Struct.new(:kind, :name, :findings, :queries, :db_ms, :elapsed_ms, :view_ms, :totals,
+                      keyword_init: true) do
+    def findings_of(kind)
+      findings.select { |f| f.kind == kind }
+    end
+
+    def to_h
+      { kind: kind, name: name, queries: queries, db_ms: db_ms.round(3), elapsed_ms: elapsed_ms.round(3),
+        view_ms: view_ms&.round(3), findings: findings.map(&:to_h) }
+    end
+  end
+end
