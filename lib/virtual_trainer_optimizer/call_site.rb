@@ -17,16 +17,21 @@ module VirtualTrainerOptimizer
     APP = 1
     BATCH = 2
     ASSOCIATION = 3
+    BATCH_EACH = 4
 
-    # Library files whose queries are deliberate batches: never an N+1.
-    BATCH_FILES = %r{/active_record/(?:relation/batches(?:/[^/]+)?\.rb|associations/preloader(?:\.rb|/))}.freeze
+    # Library code whose queries are deliberate batches: never an N+1. The
+    # block of in_batches / find_in_batches runs once per batch; the block of
+    # find_each once per record.
+    BATCHES_FILE = %r{/active_record/relation/batches(?:/[^/]+)?\.rb\z}.freeze
+    PRELOADER_FILES = %r{/active_record/associations/preloader(?:\.rb|/)}.freeze
     ASSOCIATION_FILES = %r{/active_record/associations/}.freeze
     GEM_DIR = File.expand_path("..", __dir__)
 
     class << self
-      # The classifier the native capture calls.
-      def classify(path)
-        return BATCH if BATCH_FILES.match?(path)
+      # The classifier the native capture calls, once per frame.
+      def classify(path, method_name = nil)
+        return method_name.to_s == "find_each" ? BATCH_EACH : BATCH if BATCHES_FILE.match?(path)
+        return BATCH if PRELOADER_FILES.match?(path)
         return ASSOCIATION if ASSOCIATION_FILES.match?(path)
 
         app?(path) ? APP : LIBRARY

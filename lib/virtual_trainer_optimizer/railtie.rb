@@ -1,5 +1,8 @@
 # frozen_string_literal: true
 
+
+require "rails/railtie"
+require_relative "../virtual_trainer_optimizer"
 module VirtualTrainerOptimizer
   # Rails wiring: defaults from the environment, the Rack middleware, the
   # controller, ActiveJob and Sidekiq hooks, and the one SQL subscriber.

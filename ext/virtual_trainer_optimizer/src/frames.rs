@@ -26,9 +26,17 @@ pub enum FrameKind {
     Library,
     /// The application's own code.
     App,
-    /// Library code that loads records in deliberate batches
-    /// (`find_each`/`in_batches`, association preloading).
+    /// Library code that loads records in deliberate batches and hands the
+    /// app whole batches (`in_batches`, `find_in_batches`, association
+    /// preloading): its own queries, and the queries of the block it calls,
+    /// run once per batch.
     Batch,
+    /// Batch loading that hands the app one record at a time (`find_each`):
+    /// its own queries are batches, its block's queries run per record.
+    BatchEach,
+    /// A method written in C (no file): transparent when looking for the
+    /// library code that called the app.
+    CFunc,
     /// ActiveRecord's association readers (the fix hint tells an association
     /// load from a plain `find`).
     Association,
@@ -39,6 +47,7 @@ impl FrameKind {
         match code {
             1 => FrameKind::App,
             2 => FrameKind::Batch,
+            4 => FrameKind::BatchEach,
             3 => FrameKind::Association,
             _ => FrameKind::Library,
         }
@@ -160,7 +169,8 @@ pub fn init(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     Ok(())
 }
 
-/// `Native.frame_classifier = ->(path) { 0 | 1 | 2 | 3 }` (see [`FrameKind`]).
+/// `Native.frame_classifier = ->(path, method_name) { 0..4 }`: library, app,
+/// batch, association, batch-each (see [`FrameKind`]).
 /// Replacing it forgets every classified frame.
 fn set_classifier(ruby: &Ruby, classifier: Value) -> Result<(), Error> {
     if !classifier.respond_to("call", false)? {
@@ -234,6 +244,14 @@ pub fn capture(ruby: &Ruby) -> Result<Capture, Error> {
     let mut app = Vec::new();
     let mut batch = false;
     let mut via_association = false;
+    // The library frame that called the app's innermost run of code (C
+    // frames skipped): a per-batch block's queries are not per record.
+    if let Some(first) = kinds[..n].iter().position(|k| *k == Some(FrameKind::App)) {
+        let caller = kinds[first..n]
+            .iter()
+            .find(|k| !matches!(k, Some(FrameKind::App | FrameKind::CFunc)));
+        batch = caller == Some(&Some(FrameKind::Batch));
+    }
     for i in 0..n {
         match kinds[i] {
             Some(FrameKind::App) => {
@@ -242,7 +260,7 @@ pub fn capture(ruby: &Ruby) -> Result<Capture, Error> {
                     app.push((frames[i], lines[i]));
                 }
             }
-            Some(FrameKind::Batch) if app.is_empty() => batch = true,
+            Some(FrameKind::Batch | FrameKind::BatchEach) if app.is_empty() => batch = true,
             Some(FrameKind::Association) if app.is_empty() => via_association = true,
             _ => {}
         }
@@ -277,14 +295,16 @@ fn frame_path(ruby: &Ruby, frame: VALUE) -> Option<Value> {
 
 fn classify(ruby: &Ruby, frame: VALUE) -> Result<FrameKind, Error> {
     let Some(path) = frame_path(ruby, frame) else {
-        return Ok(FrameKind::Library);
+        return Ok(FrameKind::CFunc);
     };
+    // SAFETY: as in frame_path.
+    let label = unsafe { Value::from_raw(rb_sys::rb_profile_frame_base_label(frame)) };
     let Some(classifier) = table().classifier else {
         return Ok(FrameKind::Library);
     };
     // SAFETY: the classifier is pinned by the table's root.
     let classifier = unsafe { Value::from_raw(classifier) };
-    let code: i64 = classifier.funcall("call", (path,))?;
+    let code: i64 = classifier.funcall("call", (path, label))?;
     Ok(FrameKind::from_code(code))
 }
 

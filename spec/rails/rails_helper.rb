@@ -1,0 +1,76 @@
+# frozen_string_literal: true
+
+# Boots the Virtual Trainer spec app (spec/rails_app) on the database VTO_DB
+# names (sqlite, the default, or postgresql), loads its schema and seeds.
+require_relative "../rails_app/config/application"
+require "rack/test"
+
+module RailsAppSetup
+  module_function
+
+  def prepare_database
+    case VirtualTrainer::DB
+    when "sqlite"
+      FileUtils.rm_f(Dir[File.join(VirtualTrainer::TMP, "test.sqlite3*")])
+    when "postgresql"
+      require "pg"
+      url = URI(ENV["DATABASE_URL"].split("?").first)
+      name = url.path.delete_prefix("/")
+      admin = PG.connect(host: url.host, port: url.port, user: url.user || "postgres", dbname: "postgres")
+      admin.set_notice_processor { |_| nil }
+      admin.exec("DROP DATABASE IF EXISTS #{admin.quote_ident(name)}")
+      admin.exec("CREATE DATABASE #{admin.quote_ident(name)}")
+      admin.close
+    end
+  end
+end
+
+RailsAppSetup.prepare_database
+Rails.application.initialize!
+ActiveRecord::Migration.verbose = false
+load Rails.root.join("db/schema.rb")
+load Rails.root.join("db/seeds.rb")
+
+# Findings of the units of work the block runs (requests, jobs, scans), from
+# the on_finding callback.
+module FindingCollector
+  def collect_findings
+    found = []
+    config = VirtualTrainerOptimizer.config
+    saved = config.on_finding
+    config.on_finding = ->(finding) { found << finding }
+    yield
+    found
+  ensure
+    config.on_finding = saved
+  end
+
+  # The line of the app file that carries `# marker:NAME`.
+  def marker(name)
+    Dir[Rails.root.join("app/**/*.rb")].each do |path|
+      File.foreach(path).with_index(1) do |line, number|
+        return "#{path.delete_prefix("#{Rails.root}/")}:#{number}" if line.match?(/# marker:#{Regexp.escape(name)}$/)
+      end
+    end
+    raise ArgumentError, "no marker #{name}"
+  end
+
+  def with_config(**options)
+    config = VirtualTrainerOptimizer.config
+    saved = options.keys.to_h { |k| [k, config.public_send(k)] }
+    options.each { |k, v| config.public_send(:"#{k}=", v) }
+    yield
+  ensure
+    saved&.each { |k, v| config.public_send(:"#{k}=", v) }
+  end
+end
+
+RSpec.configure do |config|
+  config.include Rack::Test::Methods, :rails
+  config.include FindingCollector, :rails
+  config.define_derived_metadata(file_path: %r{/spec/rails/}) { |meta| meta[:rails] = true }
+end
+
+def app
+  Rails.application
+end

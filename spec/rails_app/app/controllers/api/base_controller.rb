@@ -1,0 +1,6 @@
+# frozen_string_literal: true
+
+module Api
+  class BaseController < ActionController::API
+  end
+end
