@@ -15,8 +15,14 @@ module VirtualTrainerOptimizer
 
         name = "#{env['REQUEST_METHOD']} #{env['PATH_INFO']}"
         budget = config.budget_for(name, fallback: config.page_budget_ms)
-        response, = Scope.run(:request, name, budget_ms: budget, sampled: false) { @app.call(env) }
+        response = nil
+        Scope.run(:request, name, budget_ms: budget, sampled: false) { response = @app.call(env) }
         response
+      rescue FindingError
+        # raise_on: the response is dropped, so close its body, which is what
+        # completes Rails' executor (query cache off, connection returned).
+        response[2].close if response && response[2].respond_to?(:close)
+        raise
       end
     end
   end
