@@ -86,8 +86,11 @@ module VirtualTrainerOptimizer
       return "preload the association that issues it (includes / preload) where the records are loaded" if candidates.empty?
 
       owner, reflection = rank(candidates).first
-      if shape["aggregates"].include?("COUNT")
+      aggregates = shape["aggregates"]
+      if aggregates.include?("COUNT")
         count_hint(owner, reflection)
+      elsif aggregates.any?
+        grouped_hint(reflection, aggregates.first)
       elsif finding.sql&.match?(/\ASELECT \? AS one\b/)
         "#{owner.name}.includes(:#{reflection.name}) where the #{owner.model_name.human.pluralize.downcase} are " \
           "loaded, and `#{reflection.name}.any?` instead of `exists?` (exists? always queries)"
@@ -114,6 +117,13 @@ module VirtualTrainerOptimizer
       "counter cache: `belongs_to :#{inverse&.name || owner.model_name.singular}, counter_cache: true` in " \
         "#{reflection.klass.name} with `add_column :#{owner.table_name}, :#{counter}, :integer, default: 0, " \
         "null: false`, then `#{reflection.name}.size`; or #{owner.name}.includes(:#{reflection.name}) and `.size`"
+    end
+
+    def grouped_hint(reflection, aggregate)
+      klass = klass_of(reflection)
+      key = reflection.through_reflection ? reflection.through_reflection.foreign_key : reflection.foreign_key
+      "one grouped query before the loop: #{klass&.name}.where(#{key}: ids).group(:#{key})." \
+        "#{aggregate.downcase}(...), then look each one up in the Hash"
     end
 
     def plain_hint(finding, target, table, column)

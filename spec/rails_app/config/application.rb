@@ -4,6 +4,8 @@
 # against SQLite (a file under tmp/) or PostgreSQL, picked by VTO_DB.
 ENV["RAILS_ENV"] ||= "test"
 
+# The gem from this checkout, as a Gemfile `path:` entry would load it.
+$LOAD_PATH.unshift(File.expand_path("../../../lib", __dir__))
 require "logger"
 require "fileutils"
 require "rails"
