@@ -9,6 +9,7 @@ require_relative "virtual_trainer_optimizer/call_site"
 require_relative "virtual_trainer_optimizer/scope"
 require_relative "virtual_trainer_optimizer/finding"
 require_relative "virtual_trainer_optimizer/fix_hint"
+require_relative "virtual_trainer_optimizer/jsonl_sink"
 require_relative "virtual_trainer_optimizer/notifier"
 require_relative "virtual_trainer_optimizer/subscriber"
 require_relative "virtual_trainer_optimizer/fork_safety"
@@ -24,12 +25,16 @@ module VirtualTrainerOptimizer
                        "trilogy" => :mysql, "mysql" => :mysql, "sqlite3" => :sqlite, "sqlite" => :sqlite }.freeze
 
   @config = Configuration.new
+  @pid = Process.pid
   @internal_errors = 0
   @logged_errors = {}
   @error_lock = Mutex.new
 
   class << self
     attr_reader :config
+
+    # This process's id, kept current across fork (no getpid call per scope).
+    attr_reader :pid
 
     # Yields the configuration; outside Rails, also installs the subscriber.
     # In Rails use config.virtual_trainer_optimizer (the same object).
@@ -100,8 +105,9 @@ module VirtualTrainerOptimizer
 
     # Called in a forked child: no unit of work is open there.
     def after_fork!
+      @pid = Process.pid
       Scope.reset_current!
-      Notifier.close
+      JsonlSink.after_fork!
     end
 
     # Back to the defaults (tests).
@@ -109,7 +115,7 @@ module VirtualTrainerOptimizer
       @config = Configuration.new
       @adapter_dialect = nil
       @call_sites_ready = false
-      FixHint.clear_index_cache!
+      FixHint.clear_caches!
       CallSite.reset!(config)
     end
 

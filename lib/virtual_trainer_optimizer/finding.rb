@@ -18,7 +18,7 @@ module VirtualTrainerOptimizer
       return findings if findings.empty?
 
       hints = FixHint.new(scope)
-      findings.each { |f| f.suggestion = hints.for(f) }
+      findings.each { |f| hints.apply(f) }
       findings
     end
 

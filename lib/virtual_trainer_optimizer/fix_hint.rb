@@ -6,10 +6,30 @@ module VirtualTrainerOptimizer
   # reflections to name the association and the model that loops over it.
   class FixHint
     INDEX_CACHE_LIMIT = 500
+    HINT_CACHE_LIMIT = 1000
+    # Kinds whose hint depends only on the query, its call site and the unit
+    # of work's name (not on timings): computed once, then reused.
+    CACHED_KINDS = %i[n_plus_one bulk_write duplicate_query].freeze
     @index_cache = {}
+    @hint_cache = {}
     @index_lock = Mutex.new
 
     class << self
+      # The cached [suggestion, table, column] for a finding, or the block's.
+      def cached(finding)
+        return yield unless CACHED_KINDS.include?(finding.kind)
+
+        key = [finding.kind, finding.fingerprint, finding.location, finding.scope_name, finding.via_association?]
+        hit = @index_lock.synchronize { @hint_cache[key] }
+        return hit if hit
+
+        value = yield
+        @index_lock.synchronize do
+          @hint_cache.clear if @hint_cache.size >= HINT_CACHE_LIMIT
+          @hint_cache[key] = value
+        end
+      end
+
       # Column lists of a table's indexes (first column first), looked up once.
       def indexes(table)
         @index_lock.synchronize { return @index_cache[table] if @index_cache.key?(table) }
@@ -22,8 +42,11 @@ module VirtualTrainerOptimizer
         nil
       end
 
-      def clear_index_cache!
-        @index_lock.synchronize { @index_cache.clear }
+      def clear_caches!
+        @index_lock.synchronize do
+          @index_cache.clear
+          @hint_cache.clear
+        end
       end
     end
 
@@ -31,7 +54,22 @@ module VirtualTrainerOptimizer
       @scope = scope
     end
 
-    def for(finding)
+    # Sets the finding's suggestion (and, for an N+1, its table and column).
+    def apply(finding)
+      suggestion, table, column = self.class.cached(finding) do
+        text = hint(finding)
+        [text, finding.table, finding.column]
+      end
+      finding.suggestion = suggestion
+      finding.table = table
+      finding.column = column
+    rescue StandardError => e
+      VirtualTrainerOptimizer.internal_error(e)
+    end
+
+    private
+
+    def hint(finding)
       case finding.kind
       when :n_plus_one then n_plus_one(finding)
       when :bulk_write then bulk_write(finding)
@@ -39,12 +77,7 @@ module VirtualTrainerOptimizer
       when :slow_query then slow_query(finding)
       else slow_scope(finding)
       end
-    rescue StandardError => e
-      VirtualTrainerOptimizer.internal_error(e)
-      nil
     end
-
-    private
 
     # -- N+1 ---------------------------------------------------------------
 
@@ -239,8 +272,8 @@ module VirtualTrainerOptimizer
       end
     end
 
-    def duplicate(finding)
-      "the same query with the same values ran #{finding.count} times: load it once and reuse the result " \
+    def duplicate(_finding)
+      "load it once and reuse the result " \
         "(a local variable or memoized method; Rails.cache with a TTL across requests)"
     end
 

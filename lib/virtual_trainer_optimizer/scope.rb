@@ -69,7 +69,7 @@ module VirtualTrainerOptimizer
     def enter
       @parent = Thread.current[CURRENT]
       @saved_native = Thread.current[NATIVE]
-      @pid = Process.pid
+      @pid = VirtualTrainerOptimizer.pid
       @started_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       Thread.current[CURRENT] = self
       Thread.current[NATIVE] = @native
@@ -82,7 +82,7 @@ module VirtualTrainerOptimizer
       Thread.current[CURRENT] = @parent
       Thread.current[NATIVE] = @saved_native
       result = conclude(elapsed_ms)
-      Notifier.deliver(result, raising: raising && @pid == Process.pid, raise_on: @raise_on)
+      Notifier.deliver(result, raising: raising && @pid == VirtualTrainerOptimizer.pid, raise_on: @raise_on)
       result
     end
 

@@ -178,6 +178,7 @@ RSpec.describe "N+1 detection in requests (#{VirtualTrainer::DB})" do
     user = User.order(:id).first
     io = StringIO.new
     found = with_config(logger: Logger.new(io)) { get_findings("/api/users") }
+    VirtualTrainerOptimizer::JsonlSink.flush
     text = found.map { |f| f.to_h.to_s }.join + io.string + File.read(VirtualTrainerOptimizer.config.jsonl_path)
     expect(text).not_to include(user.email)
     expect(text).not_to match(/user_id" = #{user.id}\b/)

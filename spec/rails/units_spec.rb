@@ -105,14 +105,17 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
 
     it "appends findings and units of work to the JSON-lines file, without literal values" do
       path = VirtualTrainerOptimizer.config.jsonl_path
+      VirtualTrainerOptimizer::JsonlSink.flush
       before = File.exist?(path) ? File.size(path) : 0
       get "/api/users"
+      VirtualTrainerOptimizer::JsonlSink.flush
       lines = File.read(path)[before..].lines.map { |l| JSON.parse(l) }
       finding = lines.find { |l| l["type"] == "finding" }
       unit = lines.find { |l| l["type"] == "unit" }
       expect(finding).to include("v" => 1, "kind" => "n_plus_one", "location" => marker("has-many"),
                                  "scope_name" => "Api::UsersController#index")
-      expect(unit).to include("kind" => "request", "name" => "Api::UsersController#index", "queries" => User.count + 1)
+      expect(unit).to include("kind" => "request", "name" => "Api::UsersController#index", "count" => 1,
+                              "queries" => User.count + 1)
       expect(unit["fingerprints"].map { |fp| fp["count"] }.sum).to eq(User.count + 1)
       expect(unit["fingerprints"].map { |fp| fp["sql"] }).to all(satisfy { |sql| !sql.match?(/= \d/) })
     end

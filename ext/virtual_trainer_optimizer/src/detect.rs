@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use magnus::rb_sys::AsRawValue;
-use magnus::value::ReprValue;
+use magnus::value::{LazyId, ReprValue};
 use magnus::{
-    function, method, prelude::*, Error, Fixnum, Float, RArray, RHash, RModule, RString, Ruby,
-    Symbol, Value,
+    function, method, prelude::*, Error, Fixnum, Float, RArray, RHash, RModule, RObject, RString,
+    Ruby, Symbol, Value,
 };
 use rb_sys::VALUE;
 use vto_core::detect::{Config, Finding, FindingKind, QueryEvent, Scope};
-use vto_core::sql::{classify, Fingerprint, StatementClass};
+use vto_core::sql::{Fingerprint, StatementClass};
 use vto_core::Dialect;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -24,6 +24,9 @@ use crate::errors::guard;
 use crate::frames::{self, resolve};
 use crate::shape::to_hash;
 use crate::sql::{analyzer, dialect, limits, normalizer};
+use crate::statements;
+
+static VALUE_BEFORE_TYPE_CAST: LazyId = LazyId::new("@value_before_type_cast");
 
 /// SQL kept per scope as samples, in bytes; past it, findings still come but
 /// without their SQL text.
@@ -151,9 +154,20 @@ fn bind_hash(ruby: &Ruby, value: Value, depth: u8) -> Result<u64, Error> {
     if let Some(f) = Float::from_value(value) {
         return Ok(f.to_f64().to_bits());
     }
-    if depth == 0 && value.respond_to("value_for_database", false)? {
-        let db: Value = value.funcall("value_for_database", ())?;
-        return bind_hash(ruby, db, 1);
+    if depth == 0 {
+        // An ActiveModel::Attribute (ActiveRecord's binds): the value as the
+        // app gave it, read without a method call; `value_for_database`
+        // where that ivar is absent.
+        if let Some(object) = RObject::from_value(value) {
+            let raw: Value = object.ivar_get(*VALUE_BEFORE_TYPE_CAST)?;
+            if !raw.is_nil() {
+                return bind_hash(ruby, raw, 1);
+            }
+        }
+        if value.respond_to("value_for_database", false)? {
+            let db: Value = value.funcall("value_for_database", ())?;
+            return bind_hash(ruby, db, 1);
+        }
     }
     let h: i64 = value.funcall("hash", ())?;
     Ok(h as u64)
@@ -190,13 +204,13 @@ impl NativeScope {
         let (fingerprint, class, text_hash) = {
             // SAFETY: the slice is read before any Ruby call.
             let bytes = unsafe { sql.as_slice() };
-            let class = classify(bytes, dialect);
+            let hash = xxh3_64(bytes);
+            let (fp, class) = guard(ruby, || Ok(statements::lookup(bytes, hash, dialect)))?;
             if !matches!(class, StatementClass::Read | StatementClass::Write) {
                 rb_self.state().skipped += 1;
                 return Ok(false);
             }
-            let fp = guard(ruby, || Ok(normalizer(dialect).fingerprint(bytes)))?;
-            (fp, class, xxh3_64(bytes))
+            (fp, class, hash)
         };
         let exact = text_hash ^ binds_hash(ruby, binds)?.rotate_left(1);
         let capture = frames::capture(ruby)?;

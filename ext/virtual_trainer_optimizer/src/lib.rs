@@ -6,6 +6,7 @@ mod errors;
 mod frames;
 mod shape;
 mod sql;
+mod statements;
 
 use magnus::{prelude::*, Error, Ruby};
 

@@ -1,0 +1,133 @@
+# frozen_string_literal: true
+
+require "json"
+
+module VirtualTrainerOptimizer
+  # The JSON-lines file the report reads (config.jsonl_path). Two line types,
+  # both with "v" (format version) and "pid":
+  #
+  # - "finding": one per finding, as Finding#to_h.
+  # - "unit": the workload of one unit of work name (a controller action or a
+  #   job class) over a period: "count" units, their "queries", "db_ms",
+  #   "elapsed_ms" (sums) and "max_elapsed_ms", "view_ms", and its top
+  #   "fingerprints" ({fingerprint, count, total_ms, sql}) by time. Requests
+  #   are aggregated in memory and written once per FLUSH_SECONDS, so a busy
+  #   app writes a few lines per endpoint per period, not one per request.
+  #
+  # Lines are written with one append per flush (whole lines, O_APPEND), so
+  # processes sharing the file (Puma workers, Sidekiq) never interleave within
+  # a line. A background thread flushes a quiet process; at exit, what is
+  # left is written.
+  module JsonlSink
+    VERSION = 1
+    FLUSH_SECONDS = 1.0
+    MAX_UNITS = 500
+    MAX_FINGERPRINTS = 50
+
+    @lock = Mutex.new
+    @lines = []
+    @units = {}
+    @path = nil
+    @pid = Process.pid
+    @flushed_at = 0.0
+    @flusher = nil
+
+    class << self
+      def record(result, path)
+        finding_lines = result.findings.map { |f| JSON.generate({ v: VERSION, type: "finding", pid: @pid }.merge(f.to_h)) }
+        @lock.synchronize do
+          flush_locked if @path && path != @path
+          @path = path
+          @lines.concat(finding_lines)
+          aggregate(result) unless result.kind == :scan
+          start_flusher
+          flush_locked if Process.clock_gettime(Process::CLOCK_MONOTONIC) - @flushed_at >= FLUSH_SECONDS
+        end
+      end
+
+      # Writes everything pending now.
+      def flush
+        @lock.synchronize { flush_locked }
+      end
+
+      # A forked child drops the parent's pending lines (the parent writes them).
+      def after_fork!
+        @lock = Mutex.new
+        @lines = []
+        @units = {}
+        @pid = Process.pid
+        @flusher = nil
+      end
+
+      private
+
+      def aggregate(result)
+        key = [result.kind, result.name]
+        unit = @units[key]
+        unless unit
+          return if @units.size >= MAX_UNITS
+
+          unit = @units[key] = { count: 0, queries: 0, db_ms: 0.0, elapsed_ms: 0.0, max_elapsed_ms: 0.0, view_ms: 0.0,
+                                 fingerprints: {} }
+        end
+        unit[:count] += 1
+        unit[:queries] += result.queries
+        unit[:db_ms] += result.db_ms
+        unit[:elapsed_ms] += result.elapsed_ms
+        unit[:max_elapsed_ms] = result.elapsed_ms if result.elapsed_ms > unit[:max_elapsed_ms]
+        unit[:view_ms] += result.view_ms.to_f
+        fingerprints = unit[:fingerprints]
+        result.totals.each do |fingerprint, count, ms, sql|
+          entry = fingerprints[fingerprint]
+          if entry
+            entry[0] += count
+            entry[1] += ms
+          elsif fingerprints.size < MAX_FINGERPRINTS * 4
+            fingerprints[fingerprint] = [count, ms, sql]
+          end
+        end
+      end
+
+      def unit_lines
+        @units.map do |(kind, name), u|
+          top = u[:fingerprints].sort_by { |_, (_, ms)| -ms }.first(MAX_FINGERPRINTS)
+          JSON.generate(
+            v: VERSION, type: "unit", pid: @pid, kind: kind, name: name, count: u[:count], queries: u[:queries],
+            db_ms: u[:db_ms].round(3), elapsed_ms: u[:elapsed_ms].round(3), max_elapsed_ms: u[:max_elapsed_ms].round(3),
+            view_ms: u[:view_ms].round(3),
+            fingerprints: top.map { |fp, (count, ms, sql)| { fingerprint: fp, count: count, total_ms: ms.round(3), sql: sql } }
+          )
+        end
+      end
+
+      def flush_locked
+        @flushed_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        return if @path.nil? || (@lines.empty? && @units.empty?)
+
+        text = (@lines + unit_lines).join("\n") << "\n"
+        @lines = []
+        @units = {}
+        require "fileutils"
+        FileUtils.mkdir_p(File.dirname(@path))
+        File.open(@path, File::WRONLY | File::APPEND | File::CREAT, 0o644) { |f| f.syswrite(text) }
+      end
+
+      def start_flusher
+        return if @flusher&.alive?
+
+        @flusher = Thread.new do
+          loop do
+            sleep FLUSH_SECONDS
+            flush
+          rescue StandardError => e
+            VirtualTrainerOptimizer.internal_error(e)
+          end
+        end
+        @flusher.name = "virtual_trainer_optimizer-jsonl"
+        @flusher.report_on_exception = false
+      end
+    end
+  end
+end
+
+at_exit { VirtualTrainerOptimizer::JsonlSink.flush }
