@@ -1,8 +1,9 @@
 # frozen_string_literal: true
 
 # bin/demo: runs a slice of Virtual Trainer's data access through ActiveRecord on
-# an in-memory SQLite database, captures every SQL statement Rails sends, and
-# groups them by fingerprint, the way the detector will.
+# an in-memory SQLite database inside VirtualTrainerOptimizer.scan, prints what
+# the detector reports (call site and fix), then every statement grouped by
+# fingerprint with its parsed shape.
 
 require "logger"
 require "active_record"
@@ -49,31 +50,54 @@ users.each_with_index do |user, i|
   3.times { |j| CompletedWorkout.create!(user: user, workout: workouts[(i + j) % 3], calories: 200 + (10 * j)) }
 end
 
+VirtualTrainerOptimizer.configure do |c|
+  c.dialect = :sqlite
+  c.logger = false # printed below instead
+end
+
 captured = []
 subscriber = ActiveSupport::Notifications.subscribe("sql.active_record") do |*, payload|
   captured << payload[:sql] unless payload[:name] == "SCHEMA" || payload[:cached]
 end
 
 # A dashboard as a controller would render it: each user's recent workouts, the
-# obvious way (one query per user, one per workout), then the preloaded way.
-User.order(:id).each do |user|
-  user.completed_workouts.order(created_at: :desc).limit(3).each { |cw| cw.workout.name }
+# obvious way (one query per user, one per workout), with a COUNT per user.
+def dashboard
+  User.order(:id).map do |user|
+    recent = user.completed_workouts.order(created_at: :desc).limit(3).map { |cw| cw.workout.name }
+    [user.name, recent, user.completed_workouts.count]
+  end
 end
-User.includes(completed_workouts: :workout).order(:id).each do |user|
-  user.completed_workouts.each { |cw| cw.workout.name }
+
+# The same page, preloaded: three queries whatever the number of users.
+def dashboard_preloaded
+  User.includes(completed_workouts: :workout).order(:id).map do |user|
+    recent = user.completed_workouts.sort_by(&:created_at).last(3).map { |cw| cw.workout.name }
+    [user.name, recent, user.completed_workouts.size]
+  end
 end
+
+slow = VirtualTrainerOptimizer.scan("dashboard") { dashboard }
+fast = VirtualTrainerOptimizer.scan("dashboard, preloaded") { dashboard_preloaded }
 User.where(email: users.map(&:email)).count
 User.where("email LIKE ?", "%@example.com").count
 ActiveSupport::Notifications.unsubscribe(subscriber)
 
+puts "virtual_trainer_optimizer #{VirtualTrainerOptimizer::VERSION}: a Virtual Trainer dashboard on SQLite\n\n"
+puts "The dashboard ran #{slow.queries} queries; the detector reports:"
+slow.findings.each do |f|
+  puts "- #{f.kind} (#{f.priority}, #{f.count}x) at #{f.location}"
+  puts "    #{f.sql}"
+  puts "    fix: #{f.suggestion}"
+end
+puts "\nPreloaded, it runs #{fast.queries} queries and the detector reports #{fast.findings.size} findings.\n\n"
+
 groups = captured.group_by { |sql| VirtualTrainerOptimizer::SQL.fingerprint(sql, dialect: :sqlite3) }
-puts "virtual_trainer_optimizer #{VirtualTrainerOptimizer::VERSION}: " \
-     "#{captured.size} queries from ActiveRecord on SQLite, #{groups.size} distinct shapes\n\n"
+puts "#{captured.size} queries in all, #{groups.size} distinct shapes:"
 puts format("%-16s  %5s  %s", "fingerprint", "runs", "normalized SQL")
 groups.sort_by { |_, sqls| -sqls.size }.each do |fingerprint, sqls|
   normalized = VirtualTrainerOptimizer::SQL.normalize(sqls.first, dialect: :sqlite3)
-  marker = sqls.size > 1 ? "  <- one shape, #{sqls.size} runs" : ""
-  puts format("%-16s  %5d  %s%s", fingerprint, sqls.size, normalized, marker)
+  puts format("%-16s  %5d  %s", fingerprint, sqls.size, normalized)
 end
 puts "\nExample raw statement:  #{captured.first}"
 puts "Its normalized form:    #{VirtualTrainerOptimizer::SQL.normalize(captured.first, dialect: :sqlite3)}"

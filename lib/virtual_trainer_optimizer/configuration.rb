@@ -80,6 +80,18 @@ module VirtualTrainerOptimizer
       instance_variable_set(:"@#{name}", value) unless explicit?(name)
     end
 
+    # Defaults that depend on the Rails app (options the app set stay): on in
+    # development and test; elsewhere off, and sampled at 10% when turned on.
+    def apply_rails_defaults(env:, root:, cleaner:)
+      env = env.to_s
+      default(:enabled, %w[development test].include?(env))
+      default(:sample_rate, %w[development test].include?(env) ? 1.0 : 0.1)
+      default(:app_root, root.to_s)
+      default(:backtrace_cleaner, cleaner)
+      default(:jsonl_path, "log/virtual_trainer_optimizer.jsonl")
+      self
+    end
+
     # Ignores findings that match every given criterion: location (String
     # prefix of the app path, or Regexp), fingerprint (String), sql (Regexp or
     # String contained in the normalized SQL), kind (Symbol).

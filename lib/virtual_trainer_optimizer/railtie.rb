@@ -10,13 +10,8 @@ module VirtualTrainerOptimizer
     config.virtual_trainer_optimizer = VirtualTrainerOptimizer.config
 
     initializer "virtual_trainer_optimizer.defaults", before: :load_config_initializers do |app|
-      c = VirtualTrainerOptimizer.config
-      env = Rails.env.to_s
-      c.default(:enabled, %w[development test].include?(env))
-      c.default(:sample_rate, env == "production" ? 0.1 : 1.0)
-      c.default(:app_root, app.root.to_s)
-      c.default(:backtrace_cleaner, Rails.backtrace_cleaner)
-      c.default(:jsonl_path, "log/virtual_trainer_optimizer.jsonl")
+      VirtualTrainerOptimizer.config.apply_rails_defaults(env: Rails.env, root: app.root,
+                                                          cleaner: Rails.backtrace_cleaner)
     end
 
     initializer "virtual_trainer_optimizer.middleware" do |app|
