@@ -52,7 +52,7 @@ module VirtualTrainerOptimizer
       raise ArgumentError, "scan needs a block" unless block_given?
 
       install!
-      _, result = Scope.run(:scan, name, budget_ms: budget_ms, raise_on: raise_on) { yield }
+      _, result = Scope.run(:scan, name, budget_ms: budget_ms, always: true, raise_on: raise_on) { yield }
       result || Result.new(kind: :scan, name: name, findings: [], queries: 0, db_ms: 0.0, elapsed_ms: 0.0,
                            view_ms: nil, totals: [])
     end

@@ -20,10 +20,12 @@ module VirtualTrainerOptimizer
       end
 
       # Runs the block as a unit of work and returns [block value, Result].
-      # The result is nil when detection is off or the unit was not sampled.
-      def run(kind, name, budget_ms: nil, sampled: true, raise_on: nil)
+      # The result is nil when detection is off or the unit was not sampled:
+      # requests and jobs are sampled at config.sample_rate unless nested in a
+      # watched unit; `always` (scan) skips sampling.
+      def run(kind, name, budget_ms: nil, always: false, raise_on: nil)
         config = VirtualTrainerOptimizer.config
-        return [yield, nil] unless config.enabled && (sampled || current || sample?(config))
+        return [yield, nil] unless config.enabled && (always || current || sample?(config))
 
         scope = begin
           new(kind, name, budget_ms, config, raise_on)

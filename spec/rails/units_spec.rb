@@ -29,6 +29,16 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
     end
   end
 
+  describe "sampling" do
+    it "watches requests and jobs at sample_rate, and scans always" do
+      with_config(sample_rate: 0.0) do
+        expect(collect_findings { get "/api/users" }).to be_empty
+        expect(collect_findings { CustomHealthProgramJob.perform_now(user.id) }).to be_empty
+        expect(VirtualTrainerOptimizer.scan { UserReport.workout_titles }.findings.size).to eq(1)
+      end
+    end
+  end
+
   describe "VirtualTrainerOptimizer.scan" do
     it "returns the block's findings and totals" do
       result = VirtualTrainerOptimizer.scan { UserReport.workout_titles }

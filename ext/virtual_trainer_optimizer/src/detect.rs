@@ -238,7 +238,7 @@ impl NativeScope {
             sites.insert(
                 capture.site,
                 Site {
-                    frames: capture.app,
+                    frames: capture.app_frames().to_vec(),
                     via_association: capture.via_association,
                 },
             );

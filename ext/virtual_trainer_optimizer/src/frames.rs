@@ -40,6 +40,8 @@ pub enum FrameKind {
     /// ActiveRecord's association readers (the fix hint tells an association
     /// load from a plain `find`).
     Association,
+    /// Not classified yet (never stored in the table).
+    Unknown,
 }
 
 impl FrameKind {
@@ -89,21 +91,26 @@ impl Table {
         ((frame >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 51) as usize & (RECENT_SLOTS - 1)
     }
 
-    fn get(&mut self, frame: VALUE) -> Option<FrameKind> {
-        if self.recent.is_empty() {
-            self.recent = vec![(0, FrameKind::Library); RECENT_SLOTS];
+    /// The kind of each frame, `Unknown` for frames not classified yet.
+    fn kinds_of(&mut self, frames: &[VALUE], kinds: &mut [FrameKind]) {
+        if self.recent.len() != RECENT_SLOTS {
+            self.recent = vec![(0, FrameKind::Unknown); RECENT_SLOTS];
         }
-        let slot = Self::slot(frame);
-        if let Some(&(f, kind)) = self.recent.get(slot) {
-            if f == frame && frame != 0 {
-                return Some(kind);
-            }
+        let recent = &mut self.recent[..RECENT_SLOTS];
+        for (kind, &frame) in kinds.iter_mut().zip(frames) {
+            let entry = &mut recent[Self::slot(frame)];
+            *kind = if entry.0 == frame {
+                entry.1
+            } else {
+                match self.kinds.get(&frame) {
+                    Some(&k) => {
+                        *entry = (frame, k);
+                        k
+                    }
+                    None => FrameKind::Unknown,
+                }
+            };
         }
-        let kind = self.kinds.get(&frame).copied()?;
-        if let Some(entry) = self.recent.get_mut(slot) {
-            *entry = (frame, kind);
-        }
-        Some(kind)
     }
 
     fn insert(&mut self, frame: VALUE, kind: FrameKind) {
@@ -115,7 +122,7 @@ impl Table {
 
     fn clear(&mut self) {
         self.kinds.clear();
-        self.recent.fill((0, FrameKind::Library));
+        self.recent.fill((0, FrameKind::Unknown));
     }
 }
 
@@ -198,12 +205,22 @@ pub struct Capture {
     /// Identifies the chain of application frames with their lines; the whole
     /// stack when no frame is the application's.
     pub site: u64,
-    /// Application frames, innermost first (frame, line).
-    pub app: Vec<(VALUE, i32)>,
-    /// Issued by batch or preload code called from the innermost app frame.
+    /// Application frames, innermost first (frame, line): the first `app_len`.
+    pub app: [(VALUE, i32); MAX_APP_FRAMES],
+    /// How many of `app` are set.
+    pub app_len: usize,
+    /// Issued by batch or preload code, or by an app block that such code
+    /// calls once per batch.
     pub batch: bool,
     /// Issued through an association reader.
     pub via_association: bool,
+}
+
+impl Capture {
+    /// The application frames, innermost first.
+    pub fn app_frames(&self) -> &[(VALUE, i32)] {
+        &self.app[..self.app_len]
+    }
 }
 
 fn mix(h: u64, x: u64) -> u64 {
@@ -211,7 +228,7 @@ fn mix(h: u64, x: u64) -> u64 {
 }
 
 /// Reads the current stack. Calls the classifier (Ruby) only for frames it has
-/// not seen before.
+/// not seen before; nothing is allocated on the way.
 pub fn capture(ruby: &Ruby) -> Result<Capture, Error> {
     let mut frames = [0 as VALUE; MAX_DEPTH];
     let mut lines = [0i32; MAX_DEPTH];
@@ -222,62 +239,67 @@ pub fn capture(ruby: &Ruby) -> Result<Capture, Error> {
         rb_sys::rb_profile_frames(0, MAX_DEPTH as i32, frames.as_mut_ptr(), lines.as_mut_ptr())
     };
     let n = usize::try_from(n).unwrap_or(0).min(MAX_DEPTH);
-    let mut kinds = [None::<FrameKind>; MAX_DEPTH];
-    let mut unknown = false;
-    {
-        let mut table = table();
-        for i in 0..n {
-            kinds[i] = table.get(frames[i]);
-            unknown |= kinds[i].is_none();
-        }
-    }
-    if unknown {
-        for i in 0..n {
-            if kinds[i].is_none() {
-                let kind = classify(ruby, frames[i])?;
-                kinds[i] = Some(kind);
-                table().insert(frames[i], kind);
+    let (frames, lines) = (&frames[..n], &lines[..n]);
+    let mut kinds = [FrameKind::Unknown; MAX_DEPTH];
+    let kinds = &mut kinds[..n];
+    table().kinds_of(frames, kinds);
+    if kinds.contains(&FrameKind::Unknown) {
+        // First sight of some frames: classify them (Ruby code runs, so the
+        // table is not locked meanwhile), then read every kind again.
+        for &frame in frames {
+            let mut one = [FrameKind::Unknown];
+            table().kinds_of(&[frame], &mut one);
+            if one[0] == FrameKind::Unknown {
+                let kind = classify(ruby, frame)?;
+                table().insert(frame, kind);
             }
         }
+        table().kinds_of(frames, kinds);
     }
-    let mut site = 0x9e37_79b9_7f4a_7c15u64;
-    let mut app = Vec::new();
-    let mut batch = false;
-    let mut via_association = false;
-    // The library frame that called the app's innermost run of code (C
-    // frames skipped): a per-batch block's queries are not per record.
-    if let Some(first) = kinds[..n].iter().position(|k| *k == Some(FrameKind::App)) {
-        let caller = kinds[first..n]
-            .iter()
-            .find(|k| !matches!(k, Some(FrameKind::App | FrameKind::CFunc)));
-        batch = caller == Some(&Some(FrameKind::Batch));
-    }
-    for i in 0..n {
-        match kinds[i] {
-            Some(FrameKind::App) => {
-                site = mix(mix(site, frames[i]), lines[i] as u64);
-                if app.len() < MAX_APP_FRAMES {
-                    app.push((frames[i], lines[i]));
+
+    let mut capture = Capture {
+        site: 0x9e37_79b9_7f4a_7c15,
+        app: [(0, 0); MAX_APP_FRAMES],
+        app_len: 0,
+        batch: false,
+        via_association: false,
+    };
+    // Above the innermost app frame: the library code it called. Below the
+    // innermost run of app frames (C frames skipped): the library code that
+    // called it, which matters when it hands the app whole batches.
+    let mut seen_app = false;
+    let mut below_app_run = false;
+    for ((&kind, &frame), &line) in kinds.iter().zip(frames).zip(lines) {
+        match kind {
+            FrameKind::App => {
+                seen_app = true;
+                capture.site = mix(mix(capture.site, frame), line as u64);
+                if capture.app_len < MAX_APP_FRAMES {
+                    capture.app[capture.app_len] = (frame, line);
+                    capture.app_len += 1;
                 }
             }
-            Some(FrameKind::Batch | FrameKind::BatchEach) if app.is_empty() => batch = true,
-            Some(FrameKind::Association) if app.is_empty() => via_association = true,
+            FrameKind::CFunc => {}
+            _ if !seen_app => match kind {
+                FrameKind::Batch | FrameKind::BatchEach => capture.batch = true,
+                FrameKind::Association => capture.via_association = true,
+                _ => {}
+            },
+            _ if !below_app_run => {
+                below_app_run = true;
+                capture.batch |= kind == FrameKind::Batch;
+            }
             _ => {}
         }
     }
-    if app.is_empty() {
+    if !seen_app {
         // No application frame: only the very same stack is the same site.
-        for i in 0..n {
-            site = mix(mix(site, frames[i]), lines[i] as u64);
+        for (&frame, &line) in frames.iter().zip(lines) {
+            capture.site = mix(mix(capture.site, frame), line as u64);
         }
-        site = mix(site, 1);
+        capture.site = mix(capture.site, 1);
     }
-    Ok(Capture {
-        site,
-        app,
-        batch,
-        via_association,
-    })
+    Ok(capture)
 }
 
 /// The file a frame runs in, or `None` for C functions.
@@ -324,5 +346,5 @@ pub fn resolve(ruby: &Ruby, frames: &[(VALUE, i32)]) -> Result<RArray, Error> {
 /// query would see them (diagnostics and tests).
 fn app_frames(ruby: &Ruby) -> Result<RArray, Error> {
     let capture = capture(ruby)?;
-    resolve(ruby, &capture.app)
+    resolve(ruby, capture.app_frames())
 }

@@ -16,7 +16,7 @@ module VirtualTrainerOptimizer
         name = "#{env['REQUEST_METHOD']} #{env['PATH_INFO']}"
         budget = config.budget_for(name, fallback: config.page_budget_ms)
         response = nil
-        Scope.run(:request, name, budget_ms: budget, sampled: false) { response = @app.call(env) }
+        Scope.run(:request, name, budget_ms: budget) { response = @app.call(env) }
         response
       rescue FindingError
         # raise_on: the response is dropped, so close its body, which is what
