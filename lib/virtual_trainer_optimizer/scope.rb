@@ -81,10 +81,14 @@ module VirtualTrainerOptimizer
     # the kinds configured in raise_on. Returns the Result.
     def exit(raising:)
       elapsed_ms = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - @started_at) * 1000.0
+      # A forked child leaving its copy of the parent's unit: the parent
+      # reports it; the child's state was reset at fork and stays so.
+      return empty_result(elapsed_ms) if @pid != VirtualTrainerOptimizer.pid
+
       Thread.current[CURRENT] = @parent
       Thread.current[NATIVE] = @saved_native
       result = conclude(elapsed_ms)
-      Notifier.deliver(result, raising: raising && @pid == VirtualTrainerOptimizer.pid, raise_on: @raise_on)
+      Notifier.deliver(result, raising: raising, raise_on: @raise_on)
       result
     end
 
@@ -102,6 +106,10 @@ module VirtualTrainerOptimizer
                  elapsed_ms: elapsed_ms, view_ms: view_ms, totals: totals)
     rescue StandardError => e
       VirtualTrainerOptimizer.internal_error(e)
+      empty_result(elapsed_ms)
+    end
+
+    def empty_result(elapsed_ms)
       Result.new(kind: kind, name: name, findings: [], queries: 0, db_ms: 0.0, elapsed_ms: elapsed_ms,
                  view_ms: nil, totals: [])
     end

@@ -19,7 +19,7 @@ RSpec.describe "Rails wiring (#{VirtualTrainer::DB})" do
     expect(Rails.application.middleware.first.klass).to eq(VirtualTrainerOptimizer::Integrations::Rack)
     subscribers = ActiveSupport::Notifications.notifier.listeners_for("sql.active_record")
     ours = subscribers.count do |s|
-      s.instance_variable_get(:@delegate).is_a?(VirtualTrainerOptimizer::Subscriber)
+      s.instance_variable_get(:@delegate).is_a?(VirtualTrainerOptimizer::Native::Subscriber)
     end
     expect(ours).to eq(1)
     VirtualTrainerOptimizer.install!

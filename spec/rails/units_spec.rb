@@ -153,6 +153,36 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
       end
     end
 
+    it "leaves the parent's unit to the parent when a child forked without a block goes on inside it" do
+      reader, writer = IO.pipe
+      found = []
+      pid = nil
+      outer = with_config(on_finding: ->(f) { found << f }) do
+        VirtualTrainerOptimizer.scan do
+          UserReport.diet_names
+          if (pid = fork)
+            writer.close
+            Process.wait(pid)
+          else
+            reader.close
+            ActiveRecord::Base.establish_connection
+            writer.write(JSON.generate(reported: found.size)) # on_finding runs in the child too, if at all
+          end
+        end.tap do
+          next unless pid.nil?
+
+          writer.write(JSON.generate(after: found.size))
+          writer.close
+          exit!(0)
+        end
+      end
+      ActiveRecord::Base.establish_connection if VirtualTrainer::DB == "postgresql"
+      child = reader.read
+      expect(child).to eq('{"reported":0}{"after":0}')
+      expect(outer.findings.map(&:location)).to eq([marker("report-diets")])
+      expect(found.size).to eq(1)
+    end
+
     it "starts a forked child clean, and the parent's scope goes on" do
       reader, writer = IO.pipe
       outer = VirtualTrainerOptimizer.scan do

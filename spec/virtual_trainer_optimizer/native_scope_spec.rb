@@ -120,4 +120,40 @@ RSpec.describe VirtualTrainerOptimizer::Native::Scope do
     expect(frames.first[0]).to eq(__FILE__)
     expect(frames.first[1]).to eq(__LINE__ - 2)
   end
+
+  describe VirtualTrainerOptimizer::Native::Subscriber do
+    let(:subscriber) { described_class.new }
+    let(:key) { VirtualTrainerOptimizer::Scope::NATIVE }
+
+    def event(payload, scope)
+      Thread.current[key] = scope
+      subscriber.call("sql.active_record", 1.0, 1.002, "id", payload)
+    ensure
+      Thread.current[key] = nil
+    end
+
+    it "records into the fiber's current scope, skipping what is not the app's query", :native do
+      scope = new_scope
+      sql = 'SELECT "users".* FROM "users" WHERE "users"."id" = ?'
+      event({ sql: sql, name: "User Load", binds: [1] }, scope)
+      event({ sql: sql, name: "CACHE", binds: [1] }, scope)
+      event({ sql: sql, name: "User Load", binds: [1], cached: true }, scope)
+      event({ sql: "PRAGMA table_info(users)", name: "SCHEMA" }, scope)
+      event({ name: "no sql" }, scope)
+      event({ sql: sql, name: "User Load", binds: [1] }, nil)
+      expect(scope.queries).to eq(1)
+      expect(scope.db_us).to eq(2000)
+    end
+
+    it "never raises: a bad payload or scope is an internal error, counted" do
+      logger = VirtualTrainerOptimizer.config.logger
+      VirtualTrainerOptimizer.config.logger = false
+      before = VirtualTrainerOptimizer.internal_errors
+      expect(event("not a hash", new_scope)).to be_nil
+      expect(event({ sql: "SELECT 1" }, Object.new)).to be_nil
+      expect(VirtualTrainerOptimizer.internal_errors - before).to eq(2)
+    ensure
+      VirtualTrainerOptimizer.config.logger = logger
+    end
+  end
 end

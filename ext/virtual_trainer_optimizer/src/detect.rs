@@ -54,7 +54,7 @@ struct State {
     size,
     mark
 )]
-struct NativeScope(Mutex<State>);
+pub(crate) struct NativeScope(Mutex<State>);
 
 impl NativeScope {
     fn state(&self) -> MutexGuard<'_, State> {
@@ -193,7 +193,7 @@ impl NativeScope {
     /// `record(sql, binds, duration_us)`: false when the statement is not one
     /// the rules look at (transaction control, EXPLAIN, DDL) or the scope has
     /// finished.
-    fn record(
+    pub(crate) fn record(
         ruby: &Ruby,
         rb_self: &Self,
         sql: RString,

@@ -7,6 +7,7 @@ mod frames;
 mod shape;
 mod sql;
 mod statements;
+mod subscriber;
 
 use magnus::{prelude::*, Error, Ruby};
 
@@ -18,5 +19,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = root.define_module("Native")?;
     frames::init(ruby, native)?;
     detect::init(ruby, native)?;
+    subscriber::init(ruby, native)?;
     Ok(())
 }
