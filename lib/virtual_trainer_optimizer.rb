@@ -36,11 +36,13 @@ module VirtualTrainerOptimizer
     # This process's id, kept current across fork (no getpid call per scope).
     attr_reader :pid
 
-    # Yields the configuration; outside Rails, also installs the subscriber.
-    # In Rails use config.virtual_trainer_optimizer (the same object).
+    # Yields the configuration, then (when enabled) installs the SQL
+    # subscriber. In Rails, config.virtual_trainer_optimizer is the same object.
     def configure
       yield config
       CallSite.reset!(config)
+      @call_sites_ready = true
+      Subscriber.install! if config.enabled
       config
     end
 

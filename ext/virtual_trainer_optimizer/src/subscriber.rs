@@ -21,7 +21,11 @@ static NATIVE: LazyId = LazyId::new("__virtual_trainer_optimizer_native");
 
 const SKIPPED_NAMES: [&[u8]; 4] = [b"SCHEMA", b"CACHE", b"EXPLAIN", b"TRANSACTION"];
 
-#[magnus::wrap(class = "VirtualTrainerOptimizer::Native::Subscriber", free_immediately, size)]
+#[magnus::wrap(
+    class = "VirtualTrainerOptimizer::Native::Subscriber",
+    free_immediately,
+    size
+)]
 struct Subscriber;
 
 pub fn init(ruby: &Ruby, native: RModule) -> Result<(), Error> {
@@ -112,14 +116,11 @@ impl Subscriber {
 /// Hands an error to `VirtualTrainerOptimizer.internal_error` (which never
 /// raises); if even that fails, the error is dropped: the app's query wins.
 fn report(ruby: &Ruby, error: Error) {
-    let exception = error
-        .value()
-        .and_then(Exception::from_value)
-        .or_else(|| {
-            ruby.exception_runtime_error()
-                .new_instance((error.to_string(),))
-                .ok()
-        });
+    let exception = error.value().and_then(Exception::from_value).or_else(|| {
+        ruby.exception_runtime_error()
+            .new_instance((error.to_string(),))
+            .ok()
+    });
     let Some(exception) = exception else {
         return;
     };
