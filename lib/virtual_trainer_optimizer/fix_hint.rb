@@ -30,7 +30,8 @@ module VirtualTrainerOptimizer
         end
       end
 
-      # Column lists of a table's indexes (first column first), looked up once.
+      # Column lists of a table's indexes (first column first), looked up once;
+      # nil when the database cannot say (the hint then leaves indexes out).
       def indexes(table)
         @index_lock.synchronize { return @index_cache[table] if @index_cache.key?(table) }
         columns = ActiveRecord::Base.connection.indexes(table).map { |index| Array(index.columns).map(&:to_s) }
@@ -38,7 +39,7 @@ module VirtualTrainerOptimizer
           @index_cache.clear if @index_cache.size >= INDEX_CACHE_LIMIT
           @index_cache[table] = columns
         end
-      rescue StandardError
+      rescue ActiveRecord::ActiveRecordError
         nil
       end
 
@@ -251,7 +252,11 @@ module VirtualTrainerOptimizer
     # The add_index line when no index starts with the filter columns.
     def missing_index(table, columns)
       return nil if columns.empty? || !VirtualTrainerOptimizer.config.suggest_indexes
-      return nil if columns == [(model_for(table)&.primary_key || "id")]
+
+      # Only a model's table: any other name could be a view or alias, and a
+      # failing lookup inside the app's open transaction would abort it.
+      model = model_for(table)
+      return nil if model.nil? || columns == [model.primary_key]
 
       indexes = self.class.indexes(table)
       return nil if indexes.nil? || indexes.any? { |cols| cols.first == columns.first }
