@@ -183,6 +183,19 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
       expect(found.size).to eq(1)
     end
 
+    it "keeps fibers apart: a fiber's queries belong to its own units" do
+      inner = nil
+      outer = VirtualTrainerOptimizer.scan do
+        Fiber.new do
+          inner = VirtualTrainerOptimizer.scan { UserReport.diet_names }
+          UserReport.workout_titles # no unit open in this fiber
+        end.resume
+      end
+      expect(inner.findings.map(&:location)).to eq([marker("report-diets")])
+      expect(outer.queries).to eq(0)
+      expect(outer.findings).to be_empty
+    end
+
     it "starts a forked child clean, and the parent's scope goes on" do
       reader, writer = IO.pipe
       outer = VirtualTrainerOptimizer.scan do
