@@ -28,7 +28,7 @@ module VirtualTrainerOptimizer
       @fingerprint = data["fingerprint"]
       @count = data["count"]
       @sql = data["sql"]
-      @shape = data["shape"]
+      @native = scope.native
       @via_association = data["via_association"]
       frames = (data["frames"] || []).map { |path, line, label| [CallSite.relative(path), line, label] }
       @location = frames.first && "#{frames.first[0]}:#{frames.first[1]}"
@@ -47,7 +47,14 @@ module VirtualTrainerOptimizer
 
     attr_writer :suggestion
     attr_accessor :table, :column
-    attr_reader :shape, :budget_ms, :view_ms, :label
+    attr_reader :budget_ms, :view_ms, :label
+
+    # The query's parsed shape (as SQL.analyze returns it), parsed on first use.
+    def shape
+      return @shape if defined?(@shape)
+
+      @shape = fingerprint && @native.shape(fingerprint)
+    end
 
     def via_association?
       @via_association

@@ -43,7 +43,11 @@ module VirtualTrainerOptimizer
       def instrument(finding)
         return unless defined?(ActiveSupport::Notifications)
 
-        ActiveSupport::Notifications.instrument("#{finding.kind}#{EVENT_SUFFIX}", finding: finding)
+        name = "#{finding.kind}#{EVENT_SUFFIX}"
+        # No listener, no event: instrumenting would still walk the notifier.
+        return unless ActiveSupport::Notifications.notifier.listening?(name)
+
+        ActiveSupport::Notifications.instrument(name, finding: finding)
       end
 
       ERRORS = {

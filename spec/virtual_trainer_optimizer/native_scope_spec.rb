@@ -40,7 +40,10 @@ RSpec.describe VirtualTrainerOptimizer::Native::Scope do
     expect("#{path.delete_prefix("#{Dir.pwd}/")}:#{line}").to eq(loop_line)
     expect(label).to include("load_workouts")
     expect(f["frames"].size).to be > 1
-    expect(f["shape"]["predicates"]).to eq([{ "table" => "workouts", "column" => "user_id", "op" => "eq", "clause" => "where" }])
+    expect(scope.shape(f["fingerprint"])["predicates"])
+      .to eq([{ "table" => "workouts", "column" => "user_id", "op" => "eq", "clause" => "where" }])
+    expect(scope.shape("0000000000000000")).to be_nil
+    expect(scope.shape("not hex")).to be_nil
   end
 
   it "keeps the frames alive and in place until the scope is reported (GC, compaction)", :native do

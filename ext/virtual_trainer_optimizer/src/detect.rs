@@ -93,6 +93,7 @@ pub fn init(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("finish", method!(NativeScope::finish, 1))?;
     class.define_method("totals", method!(NativeScope::totals, 0))?;
     class.define_method("tables", method!(NativeScope::tables, 0))?;
+    class.define_method("shape", method!(NativeScope::shape, 1))?;
     Ok(())
 }
 
@@ -332,12 +333,6 @@ impl NativeScope {
         if let Some(sample) = sample {
             let normalized = guard(ruby, || Ok(normalizer(dialect).normalize(&sample)))?;
             h.aset("sql", normalized)?;
-            let shape = guard(ruby, || {
-                Ok(analyzer().analyze(&sample, dialect, limits()).ok())
-            })?;
-            if let Some(shape) = shape {
-                h.aset("shape", to_hash(ruby, &shape)?)?;
-            }
         }
         if let Some((site_frames, via_association)) = site {
             h.aset("frames", resolve(ruby, &site_frames)?)?;
@@ -369,6 +364,32 @@ impl NativeScope {
             out.push(row)?;
         }
         Ok(out)
+    }
+
+    /// `shape(fingerprint)`: the parsed shape of the scope's sample of that
+    /// fingerprint (a Hash as `SQL.analyze` returns), or nil. Asked only when
+    /// a fix hint is computed, so a reported finding costs no parse otherwise.
+    fn shape(ruby: &Ruby, rb_self: &Self, fingerprint: RString) -> Result<Option<RHash>, Error> {
+        // SAFETY: read before any Ruby call.
+        let hex = unsafe { fingerprint.as_slice() };
+        let wanted = std::str::from_utf8(hex)
+            .ok()
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .map(Fingerprint);
+        let (sample, dialect) = {
+            let state = rb_self.state();
+            (
+                wanted.and_then(|fp| state.samples.get(&fp).cloned()),
+                state.dialect,
+            )
+        };
+        let Some(sample) = sample else {
+            return Ok(None);
+        };
+        let shape = guard(ruby, || {
+            Ok(analyzer().analyze(&sample, dialect, limits()).ok())
+        })?;
+        shape.map(|s| to_hash(ruby, &s)).transpose()
     }
 
     /// Names of the tables the scope's queries touched (from one sample per
