@@ -22,10 +22,11 @@ module VirtualTrainerOptimizer
       # Runs the block as a unit of work and returns [block value, Result].
       # The result is nil when detection is off or the unit was not sampled:
       # requests and jobs are sampled at config.sample_rate unless nested in a
-      # watched unit; `always` (scan) skips sampling.
+      # watched unit. `always` (an explicit scan) runs even when detection is
+      # off for requests and jobs.
       def run(kind, name, budget_ms: nil, always: false, raise_on: nil)
         config = VirtualTrainerOptimizer.config
-        return [yield, nil] unless config.enabled && (always || current || sample?(config))
+        return [yield, nil] unless always || (config.enabled && (current || sample?(config)))
 
         scope = begin
           new(kind, name, budget_ms, config, raise_on)

@@ -30,6 +30,13 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
   end
 
   describe "sampling" do
+    it "runs an explicit scan even where detection is off for requests and jobs" do
+      with_config(enabled: false) do
+        expect(collect_findings { get "/api/users" }).to be_empty
+        expect(VirtualTrainerOptimizer.scan { UserReport.workout_titles }.findings.size).to eq(1)
+      end
+    end
+
     it "watches requests and jobs at sample_rate, and scans always" do
       with_config(sample_rate: 0.0) do
         expect(collect_findings { get "/api/users" }).to be_empty
