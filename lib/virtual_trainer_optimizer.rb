@@ -50,11 +50,15 @@ module VirtualTrainerOptimizer
     # `#queries`, `#db_ms`, `#elapsed_ms`). Nested in a request or job, the
     # block's queries are its own; the outer unit keeps their totals. Raises
     # for the kinds in config.raise_on, or `raise_on:` given here.
-    def scan(name = "scan", budget_ms: nil, raise_on: nil)
+    # `n_plus_one_threshold:` and `slow_query_ms:` override the configured
+    # thresholds for this scan.
+    def scan(name = "scan", budget_ms: nil, raise_on: nil, n_plus_one_threshold: nil, slow_query_ms: nil)
       raise ArgumentError, "scan needs a block" unless block_given?
 
       install!
-      _, result = Scope.run(:scan, name, budget_ms: budget_ms, always: true, raise_on: raise_on) { yield }
+      thresholds = { n_plus_one_threshold: n_plus_one_threshold, slow_query_ms: slow_query_ms }.compact
+      _, result = Scope.run(:scan, name, budget_ms: budget_ms, always: true, raise_on: raise_on,
+                                         thresholds: thresholds) { yield }
       result || Result.new(kind: :scan, name: name, findings: [], queries: 0, db_ms: 0.0, elapsed_ms: 0.0,
                            view_ms: nil, totals: [])
     end

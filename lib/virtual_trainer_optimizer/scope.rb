@@ -24,12 +24,13 @@ module VirtualTrainerOptimizer
       # requests and jobs are sampled at config.sample_rate unless nested in a
       # watched unit. `always` (an explicit scan) runs even when detection is
       # off for requests and jobs.
-      def run(kind, name, budget_ms: nil, always: false, raise_on: nil)
+      # `thresholds` overrides n_plus_one_threshold / slow_query_ms for this unit.
+      def run(kind, name, budget_ms: nil, always: false, raise_on: nil, thresholds: nil)
         config = VirtualTrainerOptimizer.config
         return [yield, nil] unless always || (config.enabled && (current || sample?(config)))
 
         scope = begin
-          new(kind, name, budget_ms, config, raise_on)
+          new(kind, name, budget_ms, config, raise_on, thresholds)
         rescue StandardError => e
           VirtualTrainerOptimizer.internal_error(e)
           return [yield, nil]
@@ -58,14 +59,17 @@ module VirtualTrainerOptimizer
       end
     end
 
-    def initialize(kind, name, budget_ms, config, raise_on = nil)
+    def initialize(kind, name, budget_ms, config, raise_on = nil, thresholds = nil)
       @kind = kind
       @raise_on = raise_on
       @name = name
       @budget_ms = budget_ms
       @config = config
-      @native = Native::Scope.new(VirtualTrainerOptimizer.dialect, config.n_plus_one_threshold,
-                                  config.slow_query_ms.to_f, config.duplicate_threshold,
+      thresholds ||= {}
+      @native = Native::Scope.new(VirtualTrainerOptimizer.dialect,
+                                  thresholds.fetch(:n_plus_one_threshold, config.n_plus_one_threshold),
+                                  thresholds.fetch(:slow_query_ms, config.slow_query_ms).to_f,
+                                  config.duplicate_threshold,
                                   budget_ms&.to_f, config.max_keys, config.max_slow_queries)
     end
 

@@ -1,0 +1,192 @@
+# frozen_string_literal: true
+
+require "rspec/expectations"
+require_relative "../virtual_trainer_optimizer"
+
+module VirtualTrainerOptimizer
+  # RSpec matchers, loaded only by `require "virtual_trainer_optimizer/rspec"`:
+  # make_n_plus_one_queries, make_queries, make_slow_queries,
+  # make_duplicate_queries.
+  # Each runs the expectation's block as a unit of work (a scan), so the
+  # failure message carries the detector's findings: count, normalized SQL,
+  # call site and fix.
+  module RSpec
+    # What both matcher families share: block expectations, SQL patterns.
+    module BlockMatcher
+      def supports_block_expectations?
+        true
+      end
+
+      private
+
+      # A Regexp, or a String contained in the normalized SQL.
+      def sql_matches?(pattern, sql)
+        pattern.is_a?(Regexp) ? pattern.match?(sql.to_s) : sql.to_s.include?(pattern.to_s)
+      end
+    end
+
+    # Runs the block as a scan and expects findings of one kind, or none.
+    # `.ignoring(pattern)` (a Regexp, or a String contained in the normalized
+    # SQL) leaves matching findings out.
+    class FindingsMatcher
+      include BlockMatcher
+
+      def initialize(kind, what, **scan_options)
+        @kind = kind
+        @what = what
+        @scan_options = scan_options
+        @ignored = []
+      end
+
+      def ignoring(pattern)
+        @ignored << pattern
+        self
+      end
+
+      def matches?(block)
+        result = VirtualTrainerOptimizer.scan("expectation", raise_on: [], **@scan_options) { block.call }
+        @found = result.findings.select { |f| f.kind == @kind && !ignored?(f) }
+        @found.any?
+      end
+
+      def does_not_match?(block)
+        !matches?(block)
+      end
+
+      def failure_message
+        "expected the block to make #{@what}, but it made none"
+      end
+
+      def failure_message_when_negated
+        lines = @found.map { |f| "  - #{f.message}" }
+        "expected no #{@what}, got #{@found.size}:\n#{lines.join("\n")}"
+      end
+
+      def description
+        "make #{@what}"
+      end
+
+      private
+
+      def ignored?(finding)
+        @ignored.any? { |pattern| sql_matches?(pattern, finding.sql) }
+      end
+    end
+
+    # `expect { ... }.not_to make_n_plus_one_queries`, with `.with_threshold(n)`.
+    class MakeNPlusOneQueries < FindingsMatcher
+      def initialize
+        super(:n_plus_one, "N+1 queries")
+      end
+
+      def with_threshold(count)
+        unless count.is_a?(Integer) && count >= 2
+          raise ArgumentError, "with_threshold needs an Integer >= 2, got #{count.inspect}"
+        end
+
+        @scan_options[:n_plus_one_threshold] = count
+        self
+      end
+    end
+
+    # `expect { ... }.to make_queries(count: 3)`, `make_queries(at_most: 5)`,
+    # `make_queries(matching: /completed_workouts/)` (combinable). Counts what
+    # the app sent: schema queries, transaction control and query-cache hits
+    # are left out, unless `.including_cached`.
+    class MakeQueries
+      include BlockMatcher
+
+      SKIPPED = %w[SCHEMA TRANSACTION].freeze
+      TRANSACTION = /\A\s*(?:BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.freeze
+
+      def initialize(count: nil, at_most: nil, matching: nil)
+        if count.nil? && at_most.nil? && matching.nil?
+          raise ArgumentError, "make_queries needs count:, at_most: or matching:"
+        end
+
+        @count = count
+        @at_most = at_most
+        @matching = matching
+        @cached = false
+      end
+
+      def including_cached
+        @cached = true
+        self
+      end
+
+      def matches?(block)
+        @queries = []
+        callback = ->(*, payload) { record(payload) }
+        ActiveSupport::Notifications.subscribed(callback, "sql.active_record") { block.call }
+        @selected = @matching ? @queries.select { |sql| sql_matches?(@matching, sql) } : @queries
+        n = @selected.size
+        (@count.nil? || n == @count) && (@at_most.nil? || n <= @at_most) && (@count || @at_most || n.positive?)
+      end
+
+      def failure_message
+        "expected the block to make #{expectation}, but it made #{@selected.size}#{listing}"
+      end
+
+      def failure_message_when_negated
+        "expected the block not to make #{expectation}, but it made #{@selected.size}#{listing}"
+      end
+
+      def description
+        "make #{expectation}"
+      end
+
+      private
+
+      def record(payload)
+        return if SKIPPED.include?(payload[:name]) || TRANSACTION.match?(payload[:sql].to_s)
+        return if (payload[:cached] || payload[:name] == "CACHE") && !@cached
+
+        @queries << SQL.normalize(payload[:sql].to_s, dialect: VirtualTrainerOptimizer.dialect)
+      end
+
+      def expectation
+        parts = []
+        parts << "exactly #{@count}" if @count
+        parts << "at most #{@at_most}" if @at_most
+        parts << "some" if parts.empty?
+        "#{parts.join(' and ')} quer#{@count == 1 ? 'y' : 'ies'}#{" matching #{@matching.inspect}" if @matching}" \
+          "#{' (query-cache hits included)' if @cached}"
+      end
+
+      def listing
+        return "" if @selected.empty?
+
+        counts = @selected.tally.sort_by { |_, n| -n }
+        ":\n" + counts.map { |sql, n| "  #{n}x #{sql}" }.join("\n")
+      end
+    end
+
+    # The matcher methods, included into every example group.
+    module Matchers
+      def make_n_plus_one_queries
+        MakeNPlusOneQueries.new
+      end
+
+      def make_queries(count: nil, at_most: nil, matching: nil)
+        MakeQueries.new(count: count, at_most: at_most, matching: matching)
+      end
+
+      # `expect { ... }.not_to make_slow_queries(over_ms: 50)`
+      def make_slow_queries(over_ms:)
+        unless over_ms.is_a?(Numeric) && over_ms.positive?
+          raise ArgumentError, "over_ms must be a positive number of milliseconds, got #{over_ms.inspect}"
+        end
+
+        FindingsMatcher.new(:slow_query, "queries slower than #{over_ms} ms", slow_query_ms: over_ms)
+      end
+
+      # `expect { ... }.not_to make_duplicate_queries`: the same SQL and values twice.
+      def make_duplicate_queries
+        FindingsMatcher.new(:duplicate_query, "duplicate queries")
+      end
+    end
+  end
+end
+
+RSpec.configure { |config| config.include VirtualTrainerOptimizer::RSpec::Matchers } if defined?(RSpec.configure)
