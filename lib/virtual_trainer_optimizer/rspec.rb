@@ -2,6 +2,7 @@
 
 require "rspec/expectations"
 require_relative "../virtual_trainer_optimizer"
+require_relative "query_counter"
 
 module VirtualTrainerOptimizer
   # RSpec matchers, loaded only by `require "virtual_trainer_optimizer/rspec"`:
@@ -58,8 +59,7 @@ module VirtualTrainerOptimizer
       end
 
       def failure_message_when_negated
-        lines = @found.map { |f| "  - #{f.message}" }
-        "expected no #{@what}, got #{@found.size}:\n#{lines.join("\n")}"
+        QueryCounter.findings_message(@what, @found)
       end
 
       def description
@@ -96,9 +96,6 @@ module VirtualTrainerOptimizer
     class MakeQueries
       include BlockMatcher
 
-      SKIPPED = %w[SCHEMA TRANSACTION].freeze
-      TRANSACTION = /\A\s*(?:BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.freeze
-
       def initialize(count: nil, at_most: nil, matching: nil)
         if count.nil? && at_most.nil? && matching.nil?
           raise ArgumentError, "make_queries needs count:, at_most: or matching:"
@@ -116,9 +113,7 @@ module VirtualTrainerOptimizer
       end
 
       def matches?(block)
-        @queries = []
-        callback = ->(*, payload) { record(payload) }
-        ActiveSupport::Notifications.subscribed(callback, "sql.active_record") { block.call }
+        @queries = QueryCounter.collect(including_cached: @cached) { block.call }
         @selected = @matching ? @queries.select { |sql| sql_matches?(@matching, sql) } : @queries
         n = @selected.size
         (@count.nil? || n == @count) && (@at_most.nil? || n <= @at_most) && (@count || @at_most || n.positive?)
@@ -138,13 +133,6 @@ module VirtualTrainerOptimizer
 
       private
 
-      def record(payload)
-        return if SKIPPED.include?(payload[:name]) || TRANSACTION.match?(payload[:sql].to_s)
-        return if (payload[:cached] || payload[:name] == "CACHE") && !@cached
-
-        @queries << SQL.normalize(payload[:sql].to_s, dialect: VirtualTrainerOptimizer.dialect)
-      end
-
       def expectation
         parts = []
         parts << "exactly #{@count}" if @count
@@ -155,10 +143,7 @@ module VirtualTrainerOptimizer
       end
 
       def listing
-        return "" if @selected.empty?
-
-        counts = @selected.tally.sort_by { |_, n| -n }
-        ":\n" + counts.map { |sql, n| "  #{n}x #{sql}" }.join("\n")
+        QueryCounter.listing(@selected)
       end
     end
 

@@ -2,34 +2,8 @@
 
 # Boots the Virtual Trainer spec app (spec/rails_app) on the database VTO_DB
 # names (sqlite, the default, or postgresql), loads its schema and seeds.
-require_relative "../rails_app/config/application"
+require_relative "../rails_app/config/test_boot"
 require "rack/test"
-
-module RailsAppSetup
-  module_function
-
-  def prepare_database
-    case VirtualTrainer::DB
-    when "sqlite"
-      FileUtils.rm_f(Dir[File.join(VirtualTrainer::TMP, "test.sqlite3*")])
-    when "postgresql"
-      require "pg"
-      url = URI(ENV["DATABASE_URL"].split("?").first)
-      name = url.path.delete_prefix("/")
-      admin = PG.connect(host: url.host, port: url.port, user: url.user || "postgres", dbname: "postgres")
-      admin.set_notice_processor { |_| nil }
-      admin.exec("DROP DATABASE IF EXISTS #{admin.quote_ident(name)}")
-      admin.exec("CREATE DATABASE #{admin.quote_ident(name)}")
-      admin.close
-    end
-  end
-end
-
-RailsAppSetup.prepare_database
-Rails.application.initialize!
-ActiveRecord::Migration.verbose = false
-load Rails.root.join("db/schema.rb")
-load Rails.root.join("db/seeds.rb")
 
 # Findings of the units of work the block runs (requests, jobs, scans), from
 # the on_finding callback.
