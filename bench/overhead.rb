@@ -145,16 +145,8 @@ VirtualTrainerOptimizer::Subscriber.uninstall!
 
 # -- 2. whole requests ----------------------------------------------------------
 
-ENV["VTO_DB"] = "sqlite"
-ENV["VTO_SQLITE_PATH"] = File.join(Dir.mktmpdir("vto-bench"), "bench.sqlite3")
-ENV["VTO_JSONL"] = File.join(File.dirname(ENV["VTO_SQLITE_PATH"]), "findings.jsonl")
 VirtualTrainerOptimizer.reset!
-require_relative "../spec/rails_app/config/application"
-Rails.application.initialize!
-ActiveRecord::Migration.verbose = false
-load Rails.root.join("db/schema.rb")
-load Rails.root.join("db/seeds.rb")
-VirtualTrainerOptimizer.config.logger = Logger.new(IO::NULL)
+require_relative "support/spec_app"
 
 requests = { "/api/users?fixed=1" => "no finding", "/api/users" => "an N+1, logged and written" }
 REQUEST_ROUNDS = 21

@@ -98,15 +98,19 @@ module VirtualTrainerOptimizer
       end
       return unless first
 
-      logger = config.logger == false ? nil : (config.logger || default_logger)
       logger&.error("[virtual_trainer_optimizer] internal error, ignored (the app is unaffected): " \
                     "#{error.class}: #{error.message} (#{error.backtrace&.first})")
     rescue StandardError
       nil
     end
 
-    def default_logger
-      @default_logger ||= defined?(Rails) && Rails.respond_to?(:logger) && Rails.logger || Logger.new($stderr)
+    # Where findings and internal errors are logged: config.logger, else
+    # Rails.logger or $stderr; nil when config.logger is false.
+    def logger
+      return nil if config.logger == false
+
+      config.logger || (@default_logger ||= defined?(Rails) && Rails.respond_to?(:logger) && Rails.logger ||
+                                           Logger.new($stderr))
     end
 
     # Called in a forked child: no unit of work is open there.

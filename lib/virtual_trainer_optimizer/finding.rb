@@ -33,7 +33,6 @@ module VirtualTrainerOptimizer
       frames = (data["frames"] || []).map { |path, line, label| [CallSite.relative(path), line, label] }
       @location = frames.first && "#{frames.first[0]}:#{frames.first[1]}"
       @context = frames.drop(1).map { |path, line, label| "#{path}:#{line}#{" in #{label}" if label}" }
-      @label = frames.first&.last
       @priority = data["priority"].to_sym
       @total_ms = data["total_ms"]
       @max_ms = data["max_ms"]
@@ -47,7 +46,7 @@ module VirtualTrainerOptimizer
 
     attr_writer :suggestion
     attr_accessor :table, :column
-    attr_reader :budget_ms, :view_ms, :label
+    attr_reader :budget_ms, :view_ms
 
     # The query's parsed shape (as SQL.analyze returns it), parsed on first use.
     def shape

@@ -45,12 +45,12 @@ module VirtualTrainerOptimizer
         end
       end
 
-      # Writes everything pending now.
+      # Writes every buffered line and aggregate now.
       def flush
         @lock.synchronize { flush_locked }
       end
 
-      # A forked child drops the parent's pending lines (the parent writes them).
+      # A forked child drops its copy of the parent's buffer (the parent writes it).
       def after_fork!
         @lock = Mutex.new
         @lines = []

@@ -16,7 +16,7 @@ module VirtualTrainerOptimizer
         config = VirtualTrainerOptimizer.config
         findings = result.findings
         findings.each do |finding|
-          safely { log(config, finding) }
+          safely { log(finding) }
           safely { config.on_finding&.call(finding) }
           safely { instrument(finding) } if config.instrument
         end
@@ -32,12 +32,8 @@ module VirtualTrainerOptimizer
         VirtualTrainerOptimizer.internal_error(e)
       end
 
-      def log(config, finding)
-        logger = config.logger
-        return if logger == false
-
-        logger ||= VirtualTrainerOptimizer.default_logger
-        logger.warn("[virtual_trainer_optimizer] #{finding.message}")
+      def log(finding)
+        VirtualTrainerOptimizer.logger&.warn("[virtual_trainer_optimizer] #{finding.message}")
       end
 
       def instrument(finding)

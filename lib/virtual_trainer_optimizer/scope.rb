@@ -12,7 +12,7 @@ module VirtualTrainerOptimizer
     NATIVE = :__virtual_trainer_optimizer_native
 
     attr_reader :kind, :parent, :started_at, :native
-    attr_accessor :name, :budget_ms, :view_ms, :controller_db_ms, :status
+    attr_accessor :name, :budget_ms, :view_ms
 
     class << self
       def current

@@ -15,7 +15,7 @@ use magnus::{
     Ruby, Symbol, Value,
 };
 use rb_sys::VALUE;
-use vto_core::detect::{Config, Finding, FindingKind, QueryEvent, Scope};
+use vto_core::detect::{Config, Finding, QueryEvent, Scope};
 use vto_core::sql::{Fingerprint, StatementClass};
 use vto_core::Dialect;
 use xxhash_rust::xxh3::xxh3_64;
@@ -186,10 +186,6 @@ fn binds_hash(ruby: &Ruby, binds: Value) -> Result<u64, Error> {
     Ok(h)
 }
 
-fn kind_name(kind: FindingKind) -> &'static str {
-    kind.as_str()
-}
-
 impl NativeScope {
     /// `record(sql, binds, duration_us)`: false when the statement is not one
     /// the rules look at (transaction control, EXPLAIN, DDL) or the scope has
@@ -312,7 +308,7 @@ impl NativeScope {
 
     fn finding_hash(&self, ruby: &Ruby, f: &Finding, dialect: Dialect) -> Result<RHash, Error> {
         let h = ruby.hash_new();
-        h.aset("kind", kind_name(f.kind))?;
+        h.aset("kind", f.kind.as_str())?;
         h.aset("count", f.count)?;
         h.aset("total_ms", f.total_ms)?;
         h.aset("max_ms", f.max_ms)?;

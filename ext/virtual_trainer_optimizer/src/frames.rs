@@ -229,7 +229,7 @@ fn mix(h: u64, x: u64) -> u64 {
 
 /// Reads the current stack. Calls the classifier (Ruby) only for frames it has
 /// not seen before; nothing is allocated on the way.
-pub fn capture(ruby: &Ruby) -> Result<Capture, Error> {
+pub fn capture(_gvl: &Ruby) -> Result<Capture, Error> {
     let mut frames = [0 as VALUE; MAX_DEPTH];
     let mut lines = [0i32; MAX_DEPTH];
     // SAFETY: both buffers hold MAX_DEPTH entries; start 0 (Ruby 3.1 to 3.3
@@ -250,7 +250,7 @@ pub fn capture(ruby: &Ruby) -> Result<Capture, Error> {
             let mut one = [FrameKind::Unknown];
             table().kinds_of(&[frame], &mut one);
             if one[0] == FrameKind::Unknown {
-                let kind = classify(ruby, frame)?;
+                let kind = classify(frame)?;
                 table().insert(frame, kind);
             }
         }
@@ -303,7 +303,7 @@ pub fn capture(ruby: &Ruby) -> Result<Capture, Error> {
 }
 
 /// The file a frame runs in, or `None` for C functions.
-fn frame_path(ruby: &Ruby, frame: VALUE) -> Option<Value> {
+fn frame_path(frame: VALUE) -> Option<Value> {
     // SAFETY: `frame` came from rb_profile_frames on this stack, or is pinned
     // by a table or scope since; these functions only read it.
     let path = unsafe { Value::from_raw(rb_sys::rb_profile_frame_path(frame)) };
@@ -311,12 +311,11 @@ fn frame_path(ruby: &Ruby, frame: VALUE) -> Option<Value> {
         return None;
     }
     let absolute = unsafe { Value::from_raw(rb_sys::rb_profile_frame_absolute_path(frame)) };
-    let _ = ruby;
     Some(if absolute.is_nil() { path } else { absolute })
 }
 
-fn classify(ruby: &Ruby, frame: VALUE) -> Result<FrameKind, Error> {
-    let Some(path) = frame_path(ruby, frame) else {
+fn classify(frame: VALUE) -> Result<FrameKind, Error> {
+    let Some(path) = frame_path(frame) else {
         return Ok(FrameKind::CFunc);
     };
     // SAFETY: as in frame_path.
@@ -334,7 +333,7 @@ fn classify(ruby: &Ruby, frame: VALUE) -> Result<FrameKind, Error> {
 pub fn resolve(ruby: &Ruby, frames: &[(VALUE, i32)]) -> Result<RArray, Error> {
     let out = ruby.ary_new_capa(frames.len());
     for &(frame, line) in frames {
-        let path = frame_path(ruby, frame).unwrap_or_else(|| ruby.qnil().as_value());
+        let path = frame_path(frame).unwrap_or_else(|| ruby.qnil().as_value());
         // SAFETY: as in frame_path.
         let label = unsafe { Value::from_raw(rb_sys::rb_profile_frame_full_label(frame)) };
         out.push((path, line, label))?;

@@ -4,7 +4,7 @@ module VirtualTrainerOptimizer
   module Integrations
     # `process_action.action_controller`: names the current request's unit of
     # work after its controller and action, picks its budget (API controllers
-    # and JSON requests get request_budget_ms) and keeps view and DB time.
+    # and JSON requests get request_budget_ms) and keeps its view time.
     class ActionController
       def self.install!
         ActiveSupport::Notifications.subscribe("process_action.action_controller", new)
@@ -20,8 +20,6 @@ module VirtualTrainerOptimizer
         scope.name = "#{controller}##{action}"
         scope.budget_ms = config.budget_for(controller, action, fallback: fallback_budget(config, controller, payload))
         scope.view_ms = payload[:view_runtime]
-        scope.controller_db_ms = payload[:db_runtime]
-        scope.status = payload[:status]
       rescue StandardError => e
         VirtualTrainerOptimizer.internal_error(e)
       end
