@@ -3,6 +3,7 @@
 require "minitest"
 require_relative "../virtual_trainer_optimizer"
 require_relative "query_counter"
+require_relative "constant_queries"
 
 module VirtualTrainerOptimizer
   # Minitest assertions, loaded only by `require "virtual_trainer_optimizer/minitest"`
@@ -39,6 +40,15 @@ module VirtualTrainerOptimizer
       assert queries.size <= max,
              "expected the block to make at most #{max} queries, but it made #{queries.size}" \
              "#{QueryCounter.listing(queries)}"
+    end
+
+    # Fails when the block makes more queries at the larger sizes of `scale`
+    # than at the smallest; `populate` creates the data for a size, each size
+    # runs in a transaction rolled back afterwards:
+    #   assert_constant_queries(scale: [2, 5], populate: ->(n) { create_users(n) }) { get "/api/users" }
+    def assert_constant_queries(scale:, populate:, ignoring: [], warm_up: true, rollback: true, &block)
+      check = ConstantQueries.new(scale, populate, ignoring: Array(ignoring), warm_up: warm_up, rollback: rollback)
+      assert check.check(block), -> { check.growth_message }
     end
 
     private

@@ -23,6 +23,11 @@ module VirtualTrainerOptimizer
       queries
     end
 
+    # A Regexp, or a String contained in the normalized SQL.
+    def matches?(pattern, sql)
+      pattern.is_a?(Regexp) ? pattern.match?(sql.to_s) : sql.to_s.include?(pattern.to_s)
+    end
+
     # ":\n  3x SELECT ..." for a failure message ("" when there are none).
     def listing(queries)
       return "" if queries.empty?

@@ -3,11 +3,12 @@
 require "rspec/expectations"
 require_relative "../virtual_trainer_optimizer"
 require_relative "query_counter"
+require_relative "constant_queries"
 
 module VirtualTrainerOptimizer
   # RSpec matchers, loaded only by `require "virtual_trainer_optimizer/rspec"`:
   # make_n_plus_one_queries, make_queries, make_slow_queries,
-  # make_duplicate_queries.
+  # make_duplicate_queries, perform_constant_queries; and strict mode.
   # Each runs the expectation's block as a unit of work (a scan), so the
   # failure message carries the detector's findings: count, normalized SQL,
   # call site and fix.
@@ -20,9 +21,8 @@ module VirtualTrainerOptimizer
 
       private
 
-      # A Regexp, or a String contained in the normalized SQL.
       def sql_matches?(pattern, sql)
-        pattern.is_a?(Regexp) ? pattern.match?(sql.to_s) : sql.to_s.include?(pattern.to_s)
+        QueryCounter.matches?(pattern, sql)
       end
     end
 
@@ -147,6 +147,68 @@ module VirtualTrainerOptimizer
       end
     end
 
+    # `expect { |n| get "/api/users" }.to perform_constant_queries.with_scale(2, 5) { |n| create_users(n) }`:
+    # the scale's block creates the data for n, the expectation's block (given
+    # n too) is the code under test; the query count at the larger sizes must
+    # not exceed the count at the smallest. Each size runs in a transaction
+    # rolled back afterwards. `.ignoring(pattern)` leaves matching statements
+    # out; `.without_warming_up` skips the uncounted first run;
+    # `.without_rollback` for code that cannot run inside a transaction.
+    class PerformConstantQueries
+      include BlockMatcher
+
+      def initialize
+        @ignored = []
+        @options = {}
+      end
+
+      def with_scale(*sizes, &populate)
+        @sizes = sizes
+        @populate = populate
+        self
+      end
+
+      def ignoring(pattern)
+        @ignored << pattern
+        self
+      end
+
+      def without_warming_up
+        @options[:warm_up] = false
+        self
+      end
+
+      def without_rollback
+        @options[:rollback] = false
+        self
+      end
+
+      def matches?(block)
+        unless @sizes
+          raise ArgumentError, "perform_constant_queries needs .with_scale(small, large) { |n| create the data for n }"
+        end
+
+        @check = ConstantQueries.new(@sizes, @populate, ignoring: @ignored, **@options)
+        @check.check(block)
+      end
+
+      def does_not_match?(block)
+        !matches?(block)
+      end
+
+      def failure_message
+        @check.growth_message
+      end
+
+      def failure_message_when_negated
+        @check.constant_message
+      end
+
+      def description
+        "perform a constant number of queries"
+      end
+    end
+
     # The matcher methods, included into every example group.
     module Matchers
       def make_n_plus_one_queries
@@ -164,6 +226,10 @@ module VirtualTrainerOptimizer
         end
 
         FindingsMatcher.new(:slow_query, "queries slower than #{over_ms} ms", slow_query_ms: over_ms)
+      end
+
+      def perform_constant_queries
+        PerformConstantQueries.new
       end
 
       # `expect { ... }.not_to make_duplicate_queries`: the same SQL and values twice.

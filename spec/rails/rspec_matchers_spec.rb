@@ -72,4 +72,68 @@ RSpec.describe "RSpec matchers (#{VirtualTrainer::DB})" do
       expect { make_queries }.to raise_error(ArgumentError, /count:, at_most: or matching:/)
     end
   end
+
+  describe "perform_constant_queries" do
+    def add_users(count)
+      team = Team.create!(name: "Scale #{count}")
+      count.times do |i|
+        user = team.users.create!(email: "scale#{count}-#{i}@example.com", name: "Scale #{i}")
+        user.workouts.create!(title: "Scaled", duration_minutes: 20)
+      end
+    end
+
+    it "passes when the query count does not grow, and leaves no data behind" do
+      users = User.count
+      expect { get "/api/users?fixed=1" }.to perform_constant_queries.with_scale(2, 5) { |n| add_users(n) }
+      expect(User.count).to eq(users)
+      expect { |n| User.limit(n).to_a }.to perform_constant_queries.with_scale(1, 3) { |n| add_users(n) }
+    end
+
+    it "fails with the counts per size, the statements that grew and the N+1 behind them" do
+      message = failure_of do
+        expect { get "/api/users" }.to perform_constant_queries.with_scale(5, 2) { |n| add_users(n) }
+      end
+      base = User.count
+      expect(message).to start_with("expected the number of queries not to grow with the data, but it went " \
+                                    "#{base + 3} at n = 2, #{base + 6} at n = 5\n" \
+                                    "queries that grew (n = 2 -> n = 5):\n  #{base + 2} -> #{base + 5}  SELECT")
+      expect(message).to match(/-> #{base + 5}  SELECT "?workouts"?\.\* FROM "?workouts"? WHERE "?workouts"?\."?user_id"? = \?/)
+      expect(message).to include("N+1 queries at n = 5:\n  - N+1 query: #{base + 5} similar queries")
+      expect(message).to include(marker("has-many"), "fix: User.includes(:workouts)")
+      expect(message).not_to match(/"\s*=\s*\d/)
+    end
+
+    it "negates, ignores patterns, and checks its arguments" do
+      expect(failure_of { expect { User.first }.not_to perform_constant_queries.with_scale(1, 2) { |n| add_users(n) } })
+        .to eq("expected the number of queries to grow with the data, but it did not: 1 at n = 1, 1 at n = 2")
+      expect { UserReport.workout_titles }.not_to perform_constant_queries.with_scale(1, 2) { |n| add_users(n) }
+      expect { UserReport.workout_titles }
+        .to perform_constant_queries.ignoring(/FROM "?workouts"?/).with_scale(1, 2) { |n| add_users(n) }
+      expect { expect { User.first }.to perform_constant_queries }.to raise_error(ArgumentError, /with_scale/)
+      expect { expect { User.first }.to perform_constant_queries.with_scale(2) { nil } }
+        .to raise_error(ArgumentError, /two or more distinct positive Integers, got \[2\]/)
+      expect { expect { User.first }.to perform_constant_queries.with_scale(1, 2) }
+        .to raise_error(ArgumentError, /block that creates the data/)
+    end
+
+    it "runs inside a transactional-fixture transaction, each size in a rolled-back savepoint" do
+      users = User.count
+      ActiveRecord::Base.transaction do
+        add_users(1)
+        expect { get "/api/users?fixed=1" }.to perform_constant_queries.with_scale(1, 4) { |n| add_users(n) }
+        expect(User.count).to eq(users + 1)
+        raise ActiveRecord::Rollback
+      end
+      expect(User.count).to eq(users)
+    end
+
+    it "warms up once, uncounted, unless told not to" do
+      calls = []
+      expect { |n| calls << n }.to perform_constant_queries.with_scale(1, 2) { nil }
+      expect(calls).to eq([1, 1, 2])
+      calls.clear
+      expect { |n| calls << n }.to perform_constant_queries.without_warming_up.with_scale(1, 2) { nil }
+      expect(calls).to eq([1, 2])
+    end
+  end
 end

@@ -35,6 +35,24 @@ class AssertionsTest < Minitest::Test
     assert_queries(3, including_cached: true) { ActiveRecord::Base.cache { 3.times { User.find(id) } } }
   end
 
+  def add_users(count)
+    team = Team.create!(name: "Scale #{count}")
+    count.times { |i| team.users.create!(email: "mt#{count}-#{i}@example.com", name: "Scale #{i}") }
+  end
+
+  def test_constant_queries
+    users = User.count
+    assert_constant_queries(scale: [1, 3], populate: ->(n) { add_users(n) }) { User.includes(:workouts).to_a }
+    assert_equal users, User.count
+    message = failure do
+      assert_constant_queries(scale: [1, 3], populate: ->(n) { add_users(n) }) { UserReport.workout_titles }
+    end
+    assert_match(/\Aexpected the number of queries not to grow with the data, but it went #{users + 2} at n = 1, #{users + 4} at n = 3\n/, message)
+    assert_includes message, "N+1 queries at n = 3:\n  - N+1 query: #{users + 3} similar queries"
+    assert_includes message, "fix: User.includes(:workouts)"
+    assert_raises(ArgumentError) { assert_constant_queries(scale: [3], populate: ->(_) {}) { User.first } }
+  end
+
   def test_no_slow_queries
     assert_no_slow_queries(over_ms: 10_000) { User.first }
     message = failure { assert_no_slow_queries(over_ms: 0.0001) { User.first } }
