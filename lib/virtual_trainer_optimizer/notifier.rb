@@ -11,8 +11,9 @@ module VirtualTrainerOptimizer
     EVENT_SUFFIX = ".virtual_trainer_optimizer"
 
     class << self
-      # `raise_on` overrides config.raise_on for this unit of work.
-      def deliver(result, raising:, raise_on: nil)
+      # `raise_on` overrides config.raise_on for this unit of work; `nested`
+      # findings (of units inside it, delivered already) count for the raise.
+      def deliver(result, raising:, raise_on: nil, nested: nil)
         config = VirtualTrainerOptimizer.config
         findings = result.findings
         findings.each do |finding|
@@ -21,7 +22,7 @@ module VirtualTrainerOptimizer
           safely { instrument(finding) } if config.instrument
         end
         safely { JsonlSink.record(result, File.expand_path(config.jsonl_path.to_s, config.app_root_path)) } if config.jsonl_path
-        raise_for(raise_on.nil? ? config.raise_on : raise_on, findings) if raising
+        raise_for(raise_on.nil? ? config.raise_on : raise_on, nested ? findings + nested : findings) if raising
       end
 
       private

@@ -93,8 +93,18 @@ module VirtualTrainerOptimizer
       Thread.current[CURRENT] = @parent
       Thread.current[NATIVE] = @saved_native
       result = conclude(elapsed_ms)
-      Notifier.deliver(result, raising: raising, raise_on: @raise_on)
+      # The nested units delivered their own findings already; the result
+      # (and what this unit raises for) includes them, so a scan or matcher
+      # around a request sees the request's N+1.
+      Notifier.deliver(result, raising: raising, raise_on: @raise_on, nested: @nested_findings)
+      result.findings = result.findings + @nested_findings if @nested_findings
+      @parent&.adopt(result.findings)
       result
+    end
+
+    # Findings of a unit nested in this one, for this unit's result.
+    def adopt(findings)
+      (@nested_findings ||= []).concat(findings) unless findings.empty?
     end
 
     private

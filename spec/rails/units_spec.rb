@@ -62,15 +62,26 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
       expect(result.findings.map { |f| [f.kind, f.count] }).to eq([[:duplicate_query, 3]])
     end
 
-    it "nests: the inner scan keeps its own findings and the outer one its totals" do
+    it "nests: the inner unit reports its findings once, and the outer result includes them" do
       inner = nil
-      outer = VirtualTrainerOptimizer.scan("outer") do
-        User.first
-        inner = VirtualTrainerOptimizer.scan("inner") { UserReport.diet_names }
+      reported = collect_findings do
+        outer = VirtualTrainerOptimizer.scan("outer") do
+          User.first
+          inner = VirtualTrainerOptimizer.scan("inner") { UserReport.diet_names }
+        end
+        expect(inner.findings.map(&:location)).to eq([marker("report-diets")])
+        expect(outer.findings).to eq(inner.findings)
+        expect(outer.queries).to eq(1 + inner.queries)
       end
-      expect(inner.findings.map(&:location)).to eq([marker("report-diets")])
-      expect(outer.findings).to be_empty
-      expect(outer.queries).to eq(1 + inner.queries)
+      expect(reported.map(&:scope_name)).to eq(["inner"])
+    end
+
+    it "includes a request's findings in the scan around it, and raises for them when asked" do
+      result = VirtualTrainerOptimizer.scan("around a request") { get "/api/users" }
+      expect(result.findings.map { |f| [f.kind, f.scope_name, f.location] })
+        .to eq([[:n_plus_one, "Api::UsersController#index", marker("has-many")]])
+      expect { VirtualTrainerOptimizer.scan(raise_on: [:n_plus_one]) { get "/api/users" } }
+        .to raise_error(VirtualTrainerOptimizer::NPlusOneError)
     end
 
     it "records nothing inside pause" do
