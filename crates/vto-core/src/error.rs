@@ -27,6 +27,18 @@ pub enum Error {
         /// The name that was given.
         name: String,
     },
+    /// The report format name is not one the core renders
+    /// (see [`crate::report::ci::Format`]).
+    UnknownFormat {
+        /// The name that was given.
+        name: String,
+    },
+    /// Input data (e.g. the findings JSON of a report) is malformed or does
+    /// not have the expected shape.
+    InvalidInput {
+        /// What is wrong, with the position where the decoder knows it.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -45,6 +57,11 @@ impl fmt::Display for Error {
                 "unknown SQL dialect {name:?} (expected postgresql, mysql or sqlite, \
                  or a Rails adapter name: postgis, mysql2, trilogy, sqlite3)"
             ),
+            Error::UnknownFormat { name } => write!(
+                f,
+                "unknown report format {name:?} (expected text, json, sarif or github)"
+            ),
+            Error::InvalidInput { message } => write!(f, "invalid input: {message}"),
         }
     }
 }

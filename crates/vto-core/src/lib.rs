@@ -4,7 +4,8 @@
 //! and data-governance advisor. This crate is plain Rust with no Ruby in it: the
 //! Ruby gem feeds it SQL, schema and workload as data and gets plain data back.
 //!
-//! It holds the SQL hot path and the detection rules ([`detect`]):
+//! It holds the SQL hot path, the detection rules ([`detect`]) and the reports
+//! built from their findings ([`report`]):
 //!
 //! - [`sql::normalize`] turns any SQL text (any bytes, even invalid UTF-8) into a
 //!   canonical form with every literal and bind replaced by `?`, `IN (...)` lists
@@ -27,6 +28,7 @@
 pub mod detect;
 mod dialect;
 mod error;
+pub mod report;
 pub mod sql;
 
 pub use dialect::Dialect;

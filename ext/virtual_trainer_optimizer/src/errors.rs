@@ -62,7 +62,9 @@ pub fn to_ruby(ruby: &Ruby, err: vto_core::Error) -> Error {
         vto_core::Error::InputTooLarge { .. } | vto_core::Error::TooComplex { .. } => {
             Error::new(class(ruby, |c| c.input_too_large), msg)
         }
-        vto_core::Error::UnknownDialect { .. } => Error::new(ruby.exception_arg_error(), msg),
+        vto_core::Error::UnknownDialect { .. }
+        | vto_core::Error::UnknownFormat { .. }
+        | vto_core::Error::InvalidInput { .. } => Error::new(ruby.exception_arg_error(), msg),
     }
 }
 

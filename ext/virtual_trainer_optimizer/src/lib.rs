@@ -8,6 +8,7 @@ mod shape;
 mod sql;
 mod statements;
 mod subscriber;
+mod summary;
 
 use magnus::{prelude::*, Error, Ruby};
 
@@ -20,5 +21,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     frames::init(ruby, native)?;
     detect::init(ruby, native)?;
     subscriber::init(ruby, native)?;
+    summary::init(native)?;
     Ok(())
 }
