@@ -10,6 +10,7 @@ require_relative "virtual_trainer_optimizer/scope"
 require_relative "virtual_trainer_optimizer/finding"
 require_relative "virtual_trainer_optimizer/fix_hint"
 require_relative "virtual_trainer_optimizer/jsonl_sink"
+require_relative "virtual_trainer_optimizer/ci_summary"
 require_relative "virtual_trainer_optimizer/notifier"
 require_relative "virtual_trainer_optimizer/subscriber"
 require_relative "virtual_trainer_optimizer/fork_safety"
@@ -43,6 +44,7 @@ module VirtualTrainerOptimizer
       CallSite.reset!(config)
       @call_sites_ready = true
       Subscriber.install! if config.enabled
+      CiSummary.install_at_exit if CiSummary.active?
       config
     end
 
@@ -118,6 +120,7 @@ module VirtualTrainerOptimizer
       @pid = Process.pid
       Scope.reset_current!
       JsonlSink.after_fork!
+      CiSummary.reset!
     end
 
     # Back to the defaults (tests).

@@ -50,7 +50,18 @@ module VirtualTrainerOptimizer
                  doc: "Distinct query shapes and call sites tracked per unit of work (memory bound)"),
       Option.new(name: :max_slow_queries, default: 100,
                  doc: "Slow queries kept per unit of work"),
+      Option.new(name: :ci_summary, default: false,
+                 doc: "Summary of the run's findings at the end of a test run: true, :ci (only when ENV[\"CI\"] " \
+                      "is set) or false"),
+      Option.new(name: :ci_summary_formats, default: %i[text],
+                 doc: "Summary formats: :text (stdout), :github (Actions annotations, stdout), :json and :sarif " \
+                      "(files in ci_summary_dir)"),
+      Option.new(name: :ci_summary_dir, default: "tmp/virtual_trainer_optimizer",
+                 doc: "Directory of the JSON and SARIF summaries (relative to the app root)"),
+      Option.new(name: :ci_summary_top, default: 10,
+                 doc: "Offenders listed in the text summary"),
     ].freeze
+    CI_SUMMARY_FORMATS = %i[text github json sarif].freeze
 
     NAMES = OPTIONS.map(&:name).freeze
     KINDS = %i[n_plus_one bulk_write slow_query duplicate_query slow_request slow_job slow_scan].freeze
@@ -127,7 +138,7 @@ module VirtualTrainerOptimizer
     end
 
     POSITIVE = %i[slow_query_ms request_budget_ms page_budget_ms job_budget_ms].freeze
-    COUNTS = %i[n_plus_one_threshold duplicate_threshold max_keys max_slow_queries].freeze
+    COUNTS = %i[n_plus_one_threshold duplicate_threshold max_keys max_slow_queries ci_summary_top].freeze
 
     def validate(name, value)
       case name
@@ -163,6 +174,17 @@ module VirtualTrainerOptimizer
 
         SQL.fingerprint("SELECT 1", dialect: value) # raises ArgumentError on unknown dialects
         value.to_sym
+      when :ci_summary
+        return value if [true, false, :ci].include?(value)
+
+        raise ArgumentError, "ci_summary must be true, false or :ci, got #{value.inspect}"
+      when :ci_summary_formats
+        formats = Array(value).map { |f| f.respond_to?(:to_sym) ? f.to_sym : f }
+        unknown = formats - CI_SUMMARY_FORMATS
+        return formats if unknown.empty? && !formats.empty?
+
+        raise ArgumentError, "ci_summary_formats: unknown formats #{unknown.inspect} " \
+                             "(known: #{CI_SUMMARY_FORMATS.join(', ')})"
       when :allowlist
         return value if value.is_a?(Array)
 

@@ -6,6 +6,7 @@ module VirtualTrainerOptimizer
   # the app root; `context` holds the outer app frames.
   class Finding
     SCOPE_KINDS = { request: :slow_request, job: :slow_job, scan: :slow_scan }.freeze
+    BLOCK_PREFIX = /\A(?:block (?:\(\d+ levels\) )?in |rescue in |ensure in )+/.freeze
 
     attr_reader :kind, :fingerprint, :count, :sql, :location, :context, :suggestion, :priority,
                 :total_ms, :max_ms, :db_ms, :scope_kind, :scope_name, :elapsed_ms, :table, :column
@@ -32,6 +33,8 @@ module VirtualTrainerOptimizer
       @via_association = data["via_association"]
       frames = (data["frames"] || []).map { |path, line, label| [CallSite.relative(path), line, label] }
       @location = frames.first && "#{frames.first[0]}:#{frames.first[1]}"
+      @path = frames.first&.first
+      @method_label = frames.first && frames.first[2]&.to_s&.sub(BLOCK_PREFIX, "")
       @context = frames.drop(1).map { |path, line, label| "#{path}:#{line}#{" in #{label}" if label}" }
       @priority = data["priority"].to_sym
       @total_ms = data["total_ms"]
@@ -43,6 +46,11 @@ module VirtualTrainerOptimizer
       @view_ms = scope.view_ms
       @elapsed_ms = elapsed_ms
     end
+
+    # The app file of the call site (location without the line) and the
+    # method it is in ("Api::UsersController#index", blocks folded into their
+    # method): a call site that survives edits elsewhere in the file.
+    attr_reader :path, :method_label
 
     attr_writer :suggestion
     attr_accessor :table, :column

@@ -62,3 +62,9 @@ module VirtualTrainerOptimizer
 end
 
 Minitest::Test.include(VirtualTrainerOptimizer::Minitest) if defined?(Minitest::Test)
+# The CI summary (config.ci_summary) once the tests have run: Minitest runs
+# them in its own at_exit hook, before a hook registered later would run.
+if Minitest.respond_to?(:after_run)
+  VirtualTrainerOptimizer::CiSummary.framework_hook!
+  Minitest.after_run { VirtualTrainerOptimizer::CiSummary.finish }
+end

@@ -21,6 +21,7 @@ module VirtualTrainerOptimizer
           safely { config.on_finding&.call(finding) }
           safely { instrument(finding) } if config.instrument
         end
+        safely { CiSummary.record(findings) } if CiSummary.active?
         safely { JsonlSink.record(result, File.expand_path(config.jsonl_path.to_s, config.app_root_path)) } if config.jsonl_path
         raise_for(raise_on.nil? ? config.raise_on : raise_on, nested ? findings + nested : findings) if raising
       end

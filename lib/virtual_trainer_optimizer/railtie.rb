@@ -26,10 +26,15 @@ module VirtualTrainerOptimizer
     config.after_initialize do
       c = VirtualTrainerOptimizer.config
       CallSite.reset!(c)
+      CiSummary.install_at_exit if CiSummary.active?
       if c.enabled
         VirtualTrainerOptimizer.install!
         Integrations::ActionController.install!
       end
+    end
+
+    rake_tasks do
+      load File.expand_path("tasks/vto.rake", __dir__)
     end
 
     generators do

@@ -14,6 +14,7 @@ RSpec.describe "Minitest assertions (#{VirtualTrainer::DB})" do
     out, status = Open3.capture2e(env, RbConfig.ruby, "-I", File.join(root, "lib"),
                                   File.join(__dir__, "minitest/assertions_test.rb"), chdir: root)
     expect(status.success?).to be(true), out
-    expect(out).to match(/4 runs, \d+ assertions, 0 failures, 0 errors, 0 skips/)
+    expect(out).to match(/4 runs, \d+ assertions, 0 failures, 0 errors, 0 skips\n+virtual_trainer_optimizer: \d+ findings at \d+ places/)
+    expect(out).to match(%r{N\+1 query at app/services/user_report\.rb:\d+ - \d+ occurrences})
   end
 end

@@ -39,4 +39,15 @@ RSpec.describe VirtualTrainerOptimizer::Configuration do
     expect(config.allowlist).to eq([{ location: "app/services/legacy_import.rb", kind: :n_plus_one }])
     expect(described_class.new.allowlist).to eq([])
   end
+
+  it "validates the CI summary options" do
+    expect([config.ci_summary, config.ci_summary_formats, config.ci_summary_top]).to eq([false, [:text], 10])
+    config.ci_summary = :ci
+    config.ci_summary_formats = %w[text sarif]
+    expect(config.ci_summary_formats).to eq(%i[text sarif])
+    expect { config.ci_summary = :always }.to raise_error(ArgumentError, /true, false or :ci, got :always/)
+    expect { config.ci_summary_formats = [:xml] }.to raise_error(ArgumentError, /unknown formats \[:xml\]/)
+    expect { config.ci_summary_formats = [] }.to raise_error(ArgumentError, /unknown formats/)
+    expect { config.ci_summary_top = 0 }.to raise_error(ArgumentError, /Integer >= 1/)
+  end
 end

@@ -6,6 +6,12 @@ require_relative "../../rails_app/config/test_boot"
 require "minitest/autorun"
 require "virtual_trainer_optimizer/minitest"
 
+# The CI summary prints once the tests have run (Minitest.after_run).
+VirtualTrainerOptimizer.configure do |c|
+  c.ci_summary = true
+  c.logger = false
+end
+
 class AssertionsTest < Minitest::Test
   def failure
     yield
