@@ -31,7 +31,7 @@ RSpec.describe "Strict mode with a baseline, in a real rspec-rails suite (#{Virt
              "VTO_PG_URL" => "postgresql://postgres@127.0.0.1:5432/vto_rails_strict",
              "VTO_JSONL" => File.join(@dir, "findings.jsonl"), "VTO_STRICT_BASELINE" => @baseline,
              "VTO_SUMMARY_DIR" => @summary, "DATABASE_URL" => nil, "CI" => nil, "GITHUB_ACTIONS" => nil,
-             "VTO_BASELINE" => nil, "VTO_STRICT_NEW" => nil, "VTO_STRICT_FIXED" => nil, "VTO_STRICT_STALE" => nil,
+             "VTO_BASELINE" => nil, "VTO_STRICT_NEW" => nil, "VTO_STRICT_FIXED" => nil, "VTO_STRICT_STALE" => nil, "VTO_STRICT_TAGGED" => nil,
              "SPEC_OPTS" => nil }
     command = ["rspec"] if command.empty?
     out, status = Open3.capture2e(base.merge(env), *command, chdir: @app)
@@ -118,6 +118,14 @@ RSpec.describe "Strict mode with a baseline, in a real rspec-rails suite (#{Virt
     profile = results.find { |r| r["message"]["text"].include?("profiles") }
     expect(profile["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
       .to eq("app/controllers/api/users_controller.rb")
+  end
+
+  it "checks only the examples tagged vto_strict: true after strict_for_tagged!" do
+    out, code = run_suite("VTO_STRICT_TAGGED" => "1")
+    expect(code).to eq(0), out
+    out, code = run_suite("VTO_STRICT_TAGGED" => "1", "VTO_STRICT_NEW" => "1")
+    expect(code).to eq(1)
+    expect(out).to include("7 examples, 1 failure", "rspec ./spec/requests/users_spec.rb:9 # Users API lists profiles")
   end
 
   it "refuses a baseline file it cannot read, and leaves it as it was" do
