@@ -52,7 +52,9 @@ module VirtualTrainerOptimizer
         end
         emit(entries, out)
       rescue StandardError => e
+        # Never breaks the run's own result, but says so where CI shows it.
         VirtualTrainerOptimizer.internal_error(e)
+        out.puts("virtual_trainer_optimizer: the CI summary failed: #{e.class}: #{e.message}")
         nil
       end
 
@@ -92,7 +94,7 @@ module VirtualTrainerOptimizer
         { kind: finding.kind.to_s, fingerprint: finding.fingerprint, count: finding.count, sql: finding.sql,
           location: finding.location, suggestion: finding.suggestion, priority: finding.priority.to_s,
           total_ms: finding.total_ms.to_f, scope: finding.scope_name,
-          baselined: baselined ? baselined.call(finding) ? true : false : false }
+          baselined: baselined&.call(finding) ? true : false }
       end
 
       def emit(entries, out)
@@ -100,23 +102,28 @@ module VirtualTrainerOptimizer
         json = input_json(entries)
         printed = +""
         config.ci_summary_formats.each do |format|
-          rendered = Native.ci_summary(json, format.to_s)
-          case format
-          when :text
-            rendered += "\n(#{@dropped} more findings not kept: the summary keeps #{MAX_ENTRIES})" if @dropped.positive?
-            printed << rendered << "\n"
-          when :github then printed << rendered << "\n" unless rendered.empty?
-          else
-            path = File.join(File.expand_path(config.ci_summary_dir, config.app_root_path),
-                             "findings.#{format}")
-            FileUtils.mkdir_p(File.dirname(path))
-            File.write(path, rendered)
-            printed << "virtual_trainer_optimizer: #{format.to_s.upcase} summary written to #{path}\n"
-          end
+          part = render(json, format, config)
+          printed << part
+          out.write(part)
         end
-        out.write(printed)
         out.flush
         printed
+      end
+
+      # What one format prints (the file formats are written to ci_summary_dir).
+      def render(json, format, config)
+        rendered = Native.ci_summary(json, format.to_s)
+        case format
+        when :text
+          rendered += "\n(#{@dropped} more findings not kept: the summary keeps #{MAX_ENTRIES})" if @dropped.positive?
+          "#{rendered}\n"
+        when :github then rendered.empty? ? "" : "#{rendered}\n"
+        else
+          path = File.join(File.expand_path(config.ci_summary_dir, config.app_root_path), "findings.#{format}")
+          FileUtils.mkdir_p(File.dirname(path))
+          File.write(path, rendered)
+          "virtual_trainer_optimizer: #{format.to_s.upcase} summary written to #{path}\n"
+        end
       end
     end
   end

@@ -10,6 +10,7 @@ module VirtualTrainerOptimizer
     # The innermost scope's native recorder, or nil outside scopes and while
     # paused: the subscriber's only lookup.
     NATIVE = :__virtual_trainer_optimizer_native
+    MAX_NESTED_FINDINGS = 1000
 
     attr_reader :kind, :parent, :started_at, :native
     attr_accessor :name, :budget_ms, :view_ms
@@ -102,9 +103,13 @@ module VirtualTrainerOptimizer
       result
     end
 
-    # Findings of a unit nested in this one, for this unit's result.
+    # Findings of a unit nested in this one, for this unit's result (at most
+    # MAX_NESTED_FINDINGS: a long unit around many others stays bounded).
     def adopt(findings)
-      (@nested_findings ||= []).concat(findings) unless findings.empty?
+      return if findings.empty?
+
+      nested = (@nested_findings ||= [])
+      nested.concat(findings.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
     end
 
     private

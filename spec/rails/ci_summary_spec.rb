@@ -60,6 +60,18 @@ RSpec.describe "CI summary (#{VirtualTrainer::DB})" do
     end
   end
 
+  it "says so when it cannot write a file, and the run goes on" do
+    blocker = File.join(@dir, "file")
+    File.write(blocker, "")
+    with_config(ci_summary: true, ci_summary_formats: %i[text json], ci_summary_dir: File.join(blocker, "sub")) do
+      VirtualTrainerOptimizer.scan { UserReport.workout_titles }
+      out = StringIO.new
+      expect(summary.finish(out: out)).to be_nil
+      expect(out.string).to start_with("virtual_trainer_optimizer: 1 finding at 1 place")
+      expect(out.string).to include("\nvirtual_trainer_optimizer: the CI summary failed: Errno::")
+    end
+  end
+
   it "prints at exit in a process without a test framework hook" do
     script = <<~RUBY
       require "logger"
