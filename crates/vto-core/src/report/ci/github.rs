@@ -21,6 +21,7 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// One workflow command per line.
 pub(super) fn github(summary: &Summary) -> String {
     let mut out = String::new();
     for o in summary.offenders.iter().filter(|o| !o.baselined) {
