@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 # A small Rails app modelled on Virtual Trainer, used by spec/rails. It boots
-# against SQLite (a file under tmp/) or PostgreSQL, picked by VTO_DB.
+# against SQLite (a file under tmp/), PostgreSQL or MariaDB/MySQL, picked by VTO_DB.
 ENV["RAILS_ENV"] ||= "test"
 
 # The gem from this checkout, as a Gemfile `path:` entry would load it.
@@ -25,7 +25,9 @@ module VirtualTrainer
     when "sqlite" then "sqlite3:#{ENV.fetch('VTO_SQLITE_PATH', File.join(TMP, 'test.sqlite3'))}?pool=10&timeout=5000"
     when "postgresql"
       ENV.fetch("VTO_PG_URL", "postgresql://postgres@127.0.0.1:5432/vto_rails_test") + "?pool=10"
-    else raise ArgumentError, "VTO_DB must be sqlite or postgresql, got #{DB.inspect}"
+    when "mysql"
+      ENV.fetch("VTO_MYSQL_URL", "mysql2://root@127.0.0.1:3306/vto_rails_test") + "?pool=10"
+    else raise ArgumentError, "VTO_DB must be sqlite, postgresql or mysql, got #{DB.inspect}"
     end
   end
 

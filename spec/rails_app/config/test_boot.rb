@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
 # Boots the Virtual Trainer spec app for a test process (RSpec's rails_helper,
-# the Minitest run): a fresh database named by VTO_DB (sqlite, the default, or
-# postgresql), the schema and the seeds.
+# the Minitest run): a fresh database named by VTO_DB (sqlite, the default,
+# postgresql or mysql), the schema and the seeds.
 require_relative "application"
 
 module RailsAppSetup
@@ -20,6 +20,15 @@ module RailsAppSetup
       admin.set_notice_processor { |_| nil }
       admin.exec("DROP DATABASE IF EXISTS #{admin.quote_ident(name)}")
       admin.exec("CREATE DATABASE #{admin.quote_ident(name)}")
+      admin.close
+    when "mysql"
+      require "mysql2"
+      url = URI(ENV["DATABASE_URL"].split("?").first)
+      name = url.path.delete_prefix("/")
+      admin = Mysql2::Client.new(host: url.host, port: url.port || 3306, username: url.user || "root",
+                                 password: url.password.to_s)
+      admin.query("DROP DATABASE IF EXISTS `#{admin.escape(name)}`")
+      admin.query("CREATE DATABASE `#{admin.escape(name)}` CHARACTER SET utf8mb4")
       admin.close
     end
   end

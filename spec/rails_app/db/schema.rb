@@ -69,4 +69,58 @@ ActiveRecord::Schema.define do
     t.timestamps
   end
   add_index :comments, %i[commentable_type commentable_id]
+
+  # Index advisor fixtures: what the index analyses must find, and what they
+  # must leave alone, on each database.
+  postgresql = connection.adapter_name.match?(/postg/i)
+  enable_extension "pg_trgm" if postgresql
+
+  # A declared foreign key (ON DELETE CASCADE) without an index, and a partial
+  # index on its column, which does not serve the foreign key's lookups.
+  create_table :notifications, force: :cascade do |t|
+    t.references :user, null: false, index: false, foreign_key: { on_delete: :cascade }
+    t.string :kind
+    t.datetime :read_at
+    t.timestamps
+  end
+  add_index :notifications, :user_id, where: "read_at IS NULL", name: "index_notifications_unread" if connection.supports_partial_index?
+
+  # A *_id column by convention without an index; an exact duplicate; a left
+  # prefix of a wider index; a unique index that a wider one does not replace.
+  create_table :api_request_logs, force: :cascade do |t|
+    t.bigint :user_id
+    t.string :request_id, null: false
+    t.string :path, null: false
+    t.integer :status
+    t.timestamps
+  end
+  add_index :api_request_logs, :created_at
+  add_index :api_request_logs, :created_at, name: "index_api_request_logs_on_created_at_again"
+  add_index :api_request_logs, :path
+  add_index :api_request_logs, %i[path created_at]
+  add_index :api_request_logs, :request_id, unique: true
+  add_index :api_request_logs, %i[request_id status]
+
+  # A polymorphic pair without an index.
+  create_table :likes, force: :cascade do |t|
+    t.string :likeable_type
+    t.bigint :likeable_id
+    t.references :user, index: true
+    t.timestamps
+  end
+
+  # A composite primary key: it serves team_id, not user_id.
+  create_table :team_memberships, primary_key: %i[team_id user_id], force: :cascade do |t|
+    t.bigint :team_id, null: false
+    t.bigint :user_id, null: false
+    t.string :role
+  end
+
+  # A trigram index beside a btree on the same column, and an expression
+  # index: neither is redundant.
+  if postgresql
+    add_index :exercises, :name
+    add_index :exercises, :name, using: :gin, opclass: :gin_trgm_ops, name: "index_exercises_on_name_trgm"
+    add_index :users, "lower(email)", name: "index_users_on_lower_email"
+  end
 end
