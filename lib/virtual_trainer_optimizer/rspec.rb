@@ -7,6 +7,7 @@ require "rspec/expectations"
 require_relative "../virtual_trainer_optimizer"
 require_relative "rspec/matchers"
 require_relative "rspec/strict"
+require_relative "rspec/schema_matchers"
 
 if defined?(RSpec.configure)
   VirtualTrainerOptimizer::CiSummary.framework_hook!

@@ -29,6 +29,14 @@ module FindingCollector
     raise ArgumentError, "no marker #{name}"
   end
 
+  # The message of the expectation the block makes fail.
+  def failure_of
+    yield
+    raise "expected the expectation to fail"
+  rescue RSpec::Expectations::ExpectationNotMetError => e
+    e.message
+  end
+
   def with_config(**options)
     config = VirtualTrainerOptimizer.config
     saved = options.keys.to_h { |k| [k, config.public_send(k)] }

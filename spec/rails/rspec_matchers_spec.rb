@@ -4,13 +4,6 @@ require_relative "rails_helper"
 require "virtual_trainer_optimizer/rspec"
 
 RSpec.describe "RSpec matchers (#{VirtualTrainer::DB})" do
-  def failure_of
-    yield
-    raise "expected the expectation to fail"
-  rescue RSpec::Expectations::ExpectationNotMetError => e
-    e.message
-  end
-
   describe "make_n_plus_one_queries" do
     it "passes for preloaded code and fails for a loop, listing count, SQL, call site and fix" do
       expect { User.includes(:workouts).map { |u| u.workouts.to_a } }.not_to make_n_plus_one_queries

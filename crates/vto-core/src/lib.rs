@@ -4,8 +4,9 @@
 //! and data-governance advisor. This crate is plain Rust with no Ruby in it: the
 //! Ruby gem feeds it SQL, schema and workload as data and gets plain data back.
 //!
-//! It holds the SQL hot path, the detection rules ([`detect`]) and the reports
-//! built from their findings ([`report`]):
+//! It holds the SQL hot path, the detection rules ([`detect`]), the reports
+//! built from their findings ([`report`]), the schema model read from live
+//! introspection or SQL DDL ([`schema`]) and the index advisor ([`index`]):
 //!
 //! - [`sql::normalize`] turns any SQL text (any bytes, even invalid UTF-8) into a
 //!   canonical form with every literal and bind replaced by `?`, `IN (...)` lists
@@ -28,7 +29,9 @@
 pub mod detect;
 mod dialect;
 mod error;
+pub mod index;
 pub mod report;
+pub mod schema;
 pub mod sql;
 
 pub use dialect::Dialect;

@@ -4,6 +4,7 @@
 mod detect;
 mod errors;
 mod frames;
+mod schema;
 mod shape;
 mod sql;
 mod statements;
@@ -22,5 +23,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     detect::init(ruby, native)?;
     subscriber::init(ruby, native)?;
     summary::init(native)?;
+    schema::init(native)?;
     Ok(())
 }

@@ -242,7 +242,7 @@ fn check_complexity(sql: &[u8], dialect: Dialect, limits: Limits) -> Result<(), 
 
 /// The parser quotes the token it stopped at ("found: 'hunter2' at Line: 1"):
 /// normalize that token, so a literal value becomes `?` and never leaves the core.
-fn redact_parser_message(message: &str, dialect: Dialect) -> String {
+pub(crate) fn redact_parser_message(message: &str, dialect: Dialect) -> String {
     const FOUND: &str = "found: ";
     let Some(at) = message.find(FOUND) else {
         return message.to_owned();

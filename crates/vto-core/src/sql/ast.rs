@@ -1,5 +1,8 @@
 //! Every match on sqlparser's AST lives here (its AST changes between minor
-//! versions; the rest of the crate sees only [`Shape`]).
+//! versions; the rest of the crate sees only [`Shape`] and, for DDL, the
+//! schema model of [`crate::schema`]).
+
+pub(crate) mod ddl;
 
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;

@@ -10,7 +10,7 @@
 //! normalization rules change, which happens only in a new major version.
 
 mod analyze;
-mod ast;
+pub(crate) mod ast;
 mod cache;
 mod keywords;
 mod lint;
@@ -19,6 +19,7 @@ pub mod shape;
 mod statement;
 pub mod token;
 
+pub(crate) use analyze::redact_parser_message;
 pub use analyze::{
     analyze_uncached, Analyzer, Limits, DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_NESTING_DEPTH,
     DEFAULT_MAX_TERMS,

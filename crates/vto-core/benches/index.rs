@@ -1,0 +1,228 @@
+//! `cargo bench --bench index`: the index advisor over a generated schema of
+//! 500 tables (8 columns, 3 to 6 indexes and 2 foreign keys each: some
+//! covered, some duplicate or prefix indexes, GIN and partial ones, some never
+//! scanned), and the same schema read back from DDL. Single-threaded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench fails loudly
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use vto_core::index::{advise, advise_json, Options};
+use vto_core::schema::{from_ddl, Column, ForeignKey, Index, IndexKey, OnDelete, Schema, Table};
+use vto_core::Dialect;
+
+const TABLES: usize = 500;
+
+/// A small deterministic generator (xorshift64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn table_name(i: usize) -> String {
+    format!("table_{i:03}s")
+}
+
+fn schema() -> Schema {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut schema = Schema::new(Dialect::Postgres);
+    for i in 0..TABLES {
+        let mut t = Table::new(table_name(i));
+        t.rows = Some(rng.below(2_000_000));
+        t.size_bytes = t.rows.map(|r| r * 120);
+        t.primary_key = vec!["id".to_owned()];
+        // Two foreign keys to earlier tables, named by convention.
+        let parents = [(i + TABLES - 1) % TABLES, (i + TABLES / 2) % TABLES];
+        let fk_columns: Vec<String> = parents.iter().map(|p| format!("table_{p:03}_id")).collect();
+        t.columns.push(Column::new("id", "bigint"));
+        for c in &fk_columns {
+            t.columns.push(Column::new(c.clone(), "bigint"));
+        }
+        for c in ["name", "status", "created_at", "updated_at", "payload"] {
+            t.columns.push(Column::new(
+                c,
+                if c == "payload" { "jsonb" } else { "text" },
+            ));
+        }
+        for (c, p) in fk_columns.iter().zip(parents) {
+            t.foreign_keys.push(ForeignKey {
+                name: Some(format!("fk_{i}_{p}")),
+                columns: vec![c.clone()],
+                to_table: table_name(p),
+                to_columns: vec!["id".to_owned()],
+                on_delete: [None, Some(OnDelete::Cascade), Some(OnDelete::SetNull)]
+                    .get(rng.below(3) as usize)
+                    .copied()
+                    .flatten(),
+            });
+        }
+        let mut pkey = Index::on_columns(format!("{}_pkey", t.name), &["id"]);
+        pkey.unique = true;
+        pkey.primary = true;
+        t.indexes.push(pkey);
+        let extra = 2 + rng.below(4) as usize; // 3 to 6 indexes with the primary key
+        for k in 0..extra {
+            let mut index = match rng.below(7) {
+                0 => Index::on_columns(format!("ix_{i}_{k}_fk"), &[fk_columns[0].as_str()]),
+                1 => Index::on_columns(
+                    format!("ix_{i}_{k}_fk_created"),
+                    &[fk_columns[0].as_str(), "created_at"],
+                ),
+                2 => Index::on_columns(format!("ix_{i}_{k}_status"), &["status"]),
+                3 => Index::on_columns(
+                    format!("ix_{i}_{k}_status_created"),
+                    &["status", "created_at"],
+                ),
+                4 => {
+                    let mut gin = Index::on_columns(format!("ix_{i}_{k}_name_trgm"), &["name"]);
+                    gin.method = "gin".to_owned();
+                    gin.keys[0].opclass = Some("gin_trgm_ops".to_owned());
+                    gin
+                }
+                5 => {
+                    let mut partial =
+                        Index::on_columns(format!("ix_{i}_{k}_partial"), &[fk_columns[1].as_str()]);
+                    partial.predicate = Some("(updated_at IS NULL)".to_owned());
+                    partial
+                }
+                _ => {
+                    let mut expr = Index::on_columns(format!("ix_{i}_{k}_lower"), &[] as &[&str]);
+                    expr.keys.push(IndexKey::expression("lower(name)"));
+                    expr.unique = rng.below(2) == 0;
+                    expr
+                }
+            };
+            index.scans = Some(rng.below(3));
+            index.size_bytes = Some(rng.below(300 * 1024 * 1024));
+            t.indexes.push(index);
+        }
+        schema.tables.push(t);
+    }
+    schema
+}
+
+/// The same schema as PostgreSQL DDL.
+fn ddl(schema: &Schema) -> String {
+    let mut out = String::new();
+    for t in &schema.tables {
+        let columns: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| format!("    {} {}", c.name, c.sql_type))
+            .collect();
+        out.push_str(&format!(
+            "CREATE TABLE public.{} (\n{}\n);\n\n",
+            t.name,
+            columns.join(",\n")
+        ));
+        out.push_str(&format!(
+            "ALTER TABLE ONLY public.{}\n    ADD CONSTRAINT {}_pkey PRIMARY KEY (id);\n\n",
+            t.name, t.name
+        ));
+        for i in t.indexes.iter().filter(|i| !i.primary) {
+            let keys: Vec<String> = i
+                .keys
+                .iter()
+                .map(|k| match &k.opclass {
+                    Some(op) => format!("{} {op}", k.text()),
+                    None => k.text().to_owned(),
+                })
+                .collect();
+            out.push_str(&format!(
+                "CREATE {}INDEX {} ON public.{} USING {} ({}){};\n",
+                if i.unique { "UNIQUE " } else { "" },
+                i.name,
+                t.name,
+                i.method,
+                keys.join(", "),
+                i.predicate
+                    .as_ref()
+                    .map(|p| format!(" WHERE {p}"))
+                    .unwrap_or_default()
+            ));
+        }
+        for fk in &t.foreign_keys {
+            out.push_str(&format!(
+                "ALTER TABLE ONLY public.{}\n    ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES public.{}(id){};\n",
+                t.name,
+                fk.name.clone().unwrap_or_default(),
+                fk.columns.join(", "),
+                fk.to_table,
+                fk.on_delete.map(|a| format!(" ON DELETE {}", a.sql())).unwrap_or_default()
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs `f` until `budget` has passed; returns the mean time per run.
+fn measure(budget: Duration, mut f: impl FnMut()) -> (Duration, u32) {
+    f(); // warm-up
+    let start = Instant::now();
+    let mut n = 0u32;
+    while start.elapsed() < budget || n < 3 {
+        f();
+        n += 1;
+    }
+    (start.elapsed() / n, n)
+}
+
+fn main() {
+    let schema = schema();
+    let budget = Duration::from_secs(3);
+    let indexes: usize = schema.tables.iter().map(|t| t.indexes.len()).sum();
+    let suggestions = advise(&schema, &Options::default());
+    println!(
+        "schema: {} tables, {} indexes, {} foreign keys -> {} suggestions",
+        schema.tables.len(),
+        indexes,
+        schema
+            .tables
+            .iter()
+            .map(|t| t.foreign_keys.len())
+            .sum::<usize>(),
+        suggestions.len()
+    );
+
+    let (t, n) = measure(budget, || {
+        black_box(advise(black_box(&schema), &Options::default()));
+    });
+    println!(
+        "advise (500 tables):             {:8.2} ms/run  ({n} runs)",
+        t.as_secs_f64() * 1e3
+    );
+
+    let json = schema.to_json();
+    let (t, n) = measure(budget, || {
+        black_box(advise_json(black_box(&json), "{}").unwrap());
+    });
+    println!(
+        "advise_json (decode + encode):   {:8.2} ms/run  ({n} runs, {} KB of schema JSON)",
+        t.as_secs_f64() * 1e3,
+        json.len() / 1024
+    );
+
+    let sql = ddl(&schema);
+    let (parsed, warnings) = from_ddl(&sql, Dialect::Postgres);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(parsed.tables.len(), TABLES);
+    let (t, n) = measure(budget, || {
+        black_box(from_ddl(black_box(&sql), Dialect::Postgres));
+    });
+    println!(
+        "from_ddl (same schema as DDL):   {:8.2} ms/run  ({n} runs, {} KB of SQL)",
+        t.as_secs_f64() * 1e3,
+        sql.len() / 1024
+    );
+}

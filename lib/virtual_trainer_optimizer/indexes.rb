@@ -1,0 +1,96 @@
+# frozen_string_literal: true
+
+require "json"
+require_relative "introspection"
+
+module VirtualTrainerOptimizer
+  # The index advisor: the schema of a live database (or a structure.sql)
+  # through the core's analyses, as suggestions with the migration, the SQL,
+  # the reason and a priority.
+  module Indexes
+    KINDS = %i[missing_foreign_key_index redundant_index unused_index].freeze
+
+    # One suggestion. `columns` are in index order; `index_name` is the
+    # existing index (redundant, unused) or the name Rails would give the new
+    # one; `covered_by` names the index that makes a redundant one useless;
+    # `via` says where a foreign key comes from (declared, association,
+    # convention, polymorphic).
+    class Suggestion
+      FIELDS = %i[kind table columns index_name covered_by via migration sql reason priority size_bytes
+                  trade_offs].freeze
+      attr_reader(*FIELDS)
+
+      def initialize(data)
+        FIELDS.each { |f| instance_variable_set(:"@#{f}", data[f.to_s]) }
+        @kind = @kind.to_sym
+        @priority = @priority.to_sym
+        @columns = Array(@columns)
+      end
+
+      def to_h
+        FIELDS.to_h { |f| [f, public_send(f)] }
+      end
+
+      # One line for a log or a failure message.
+      def message
+        "#{kind.to_s.tr('_', ' ')} [#{priority}] #{table} (#{columns.join(', ')}): #{reason}"
+      end
+
+      def inspect
+        "#<#{self.class.name} #{kind} #{priority} #{table}(#{columns.join(', ')})#{" #{index_name}" if index_name}>"
+      end
+    end
+
+    module_function
+
+    # The suggestions for a database (`connection:`) or a structure.sql /
+    # pg_dump --schema-only text (`structure_sql:`, no database needed).
+    # `kinds:` narrows them; `usage:` (PostgreSQL) reads index scan counts for
+    # unused-index advice — leave it off on a test database or a replica,
+    # whose statistics say nothing about production.
+    def analyze(connection: nil, structure_sql: nil, dialect: :postgresql, kinds: nil, usage: true)
+      if connection.nil? == structure_sql.nil?
+        raise ArgumentError, "Indexes.analyze needs connection: or structure_sql: (one of them)"
+      end
+
+      schema = if connection
+                 Introspection.schema(connection, usage: usage)
+               else
+                 parsed = parse_structure(structure_sql, dialect).first
+                 # The models loaded here know foreign keys a structure.sql may not declare.
+                 parsed.merge("associations" => Introspection.associations(parsed["tables"].map { |t| t["name"] }))
+               end
+      advise(schema, kinds: kinds)
+    end
+
+    # [schema, warnings] for a structure.sql: the statements the core could
+    # not read are warnings (`{"statement_index", "message"}`), never errors.
+    def parse_structure(sql, dialect = :postgresql)
+      raise ArgumentError, "structure_sql must be a String, got #{sql.class}" unless sql.is_a?(String)
+
+      name = VirtualTrainerOptimizer::ADAPTER_DIALECTS.fetch(dialect.to_s.downcase, dialect.to_s.downcase.to_sym)
+      unless %i[postgresql mysql sqlite].include?(name)
+        raise ArgumentError, "dialect must be :postgresql, :mysql or :sqlite (or a Rails adapter name), " \
+                             "got #{dialect.inspect}"
+      end
+
+      parsed = JSON.parse(Native.schema_from_ddl(sql, name.to_s))
+      [parsed["schema"], parsed["warnings"]]
+    end
+
+    def advise(schema, kinds: nil)
+      kinds = kinds && Array(kinds).map(&:to_sym)
+      unknown = kinds ? kinds - KINDS : []
+      raise ArgumentError, "unknown kinds #{unknown.inspect} (known: #{KINDS.join(', ')})" unless unknown.empty?
+
+      options = { migration_version: migration_version, kinds: kinds&.map(&:to_s) }.compact
+      JSON.parse(Native.index_advise(JSON.generate(schema), JSON.generate(options))).map { |s| Suggestion.new(s) }
+    end
+
+    def migration_version
+      return "6.1" unless defined?(ActiveRecord::Migration) && ActiveRecord::Migration.respond_to?(:current_version)
+
+      ActiveRecord::Migration.current_version.to_s
+    end
+  end
+end
