@@ -99,17 +99,23 @@ module VirtualTrainerOptimizer
       # around a request sees the request's N+1.
       Notifier.deliver(result, raising: raising, raise_on: @raise_on, nested: @nested_findings)
       result.findings = result.findings + @nested_findings if @nested_findings
-      @parent&.adopt(result.findings)
+      result.totals = result.totals + @nested_totals if @nested_totals
+      @parent&.adopt(result.findings, result.totals)
       result
     end
 
-    # Findings of a unit nested in this one, for this unit's result (at most
-    # MAX_NESTED_FINDINGS: a long unit around many others stays bounded).
-    def adopt(findings)
-      return if findings.empty?
+    # Findings and per-fingerprint totals of a unit nested in this one, for
+    # this unit's result (at most MAX_NESTED_FINDINGS of each: a long unit
+    # around many others stays bounded).
+    def adopt(findings, totals)
+      unless findings.empty?
+        nested = (@nested_findings ||= [])
+        nested.concat(findings.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
+      end
+      return if totals.empty?
 
-      nested = (@nested_findings ||= [])
-      nested.concat(findings.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
+      nested = (@nested_totals ||= [])
+      nested.concat(totals.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
     end
 
     private
@@ -119,7 +125,9 @@ module VirtualTrainerOptimizer
       db_us = @native.db_us
       @native.budget_ms = @budget_ms&.to_f
       @parent&.native&.absorb(queries, db_us)
-      totals = @config.jsonl_path ? @native.totals : []
+      # Per-fingerprint totals (with a SQL sample) feed the JSON-lines sink and
+      # an explicit scan's result (a workload for the index advisor).
+      totals = @config.jsonl_path || kind == :scan ? @native.totals : []
       raw = @native.finish(elapsed_ms)
       findings = Finding.build_all(raw, self, elapsed_ms)
       Result.new(kind: kind, name: name, findings: findings, queries: queries, db_ms: db_us / 1000.0,
@@ -135,7 +143,10 @@ module VirtualTrainerOptimizer
     end
   end
 
-  # What a unit of work showed: `#findings` (an Array of Finding) and its totals.
+  # What a unit of work showed: `#findings` (an Array of Finding) and its
+  # totals; `#totals` holds [fingerprint, count, total_ms, normalized SQL] per
+  # query shape (for scans, and wherever the JSON-lines sink is on), nested
+  # units' included.
   Result = Struct.new(:kind, :name, :findings, :queries, :db_ms, :elapsed_ms, :view_ms, :totals,
                       keyword_init: true) do
     def findings_of(kind)

@@ -54,6 +54,14 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
       expect(result.queries).to eq(User.count + 1)
       expect(result.db_ms).to be > 0
       expect(result.elapsed_ms).to be >= result.db_ms
+      expect(result.totals.map { |fp, count, ms, sql| [fp.size, count, ms.positive?, sql[/FROM "?\w+"?/]] })
+        .to contain_exactly([16, 1, true, 'FROM "users"'], [16, User.count, true, 'FROM "workouts"'])
+    end
+
+    it "includes the per-fingerprint totals of a request nested in a scan" do
+      result = VirtualTrainerOptimizer.scan { get "/api/users" }
+      workouts = result.totals.find { |_, _, _, sql| sql.include?('FROM "workouts"') }
+      expect(workouts[1]).to eq(User.count)
     end
 
     it "reports duplicates outside the query cache" do

@@ -2,11 +2,12 @@
 
 module VirtualTrainerOptimizer
   module Introspection
-    # The schema of a PostgreSQL database from its catalogs, in five queries
+    # The schema of a PostgreSQL database from its catalogs, in six queries
     # whatever the number of tables: the tables of the schemas on the
     # search_path (row estimates and sizes), their columns, indexes (keys,
     # expressions, non-default opclasses, ordering, INCLUDE, partial WHERE,
-    # method, scans since the statistics were reset) and foreign keys.
+    # method, scans since the statistics were reset), foreign keys and the
+    # planner's distinct-value estimates per column.
     module PostgreSQL
       TABLES = <<~SQL
         SELECT c.oid, c.relname, c.reltuples::bigint AS reltuples, pg_total_relation_size(c.oid) AS size
@@ -56,6 +57,13 @@ module VirtualTrainerOptimizer
         ORDER BY co.conrelid, co.conname
       SQL
 
+      # The planner's distinct-value estimates (after ANALYZE): negative
+      # values are a fraction of the table's rows.
+      STATS = <<~SQL
+        SELECT tablename, attname, n_distinct FROM pg_stats
+        WHERE schemaname = ANY (current_schemas(false)) AND tablename = ANY ($1::text[]) AND NOT inherited
+      SQL
+
       ON_DELETE = { "a" => "no_action", "r" => "restrict", "c" => "cascade", "n" => "set_null",
                     "d" => "set_default" }.freeze
 
@@ -73,22 +81,33 @@ module VirtualTrainerOptimizer
         columns = raw.exec_params(COLUMNS, [oids]).group_by { |r| r["attrelid"] }
         indexes = raw.exec_params(INDEXES, [oids]).group_by { |r| r["indrelid"] }
         fks = raw.exec_params(FOREIGN_KEYS, [oids]).group_by { |r| r["conrelid"] }
+        names = PG::TextEncoder::Array.new.encode(tables.map { |t| t["relname"] })
+        stats = raw.exec_params(STATS, [names]).to_h { |r| [[r["tablename"], r["attname"]], r["n_distinct"].to_f] }
         decoder = PG::TextDecoder::Array.new
         { dialect: "postgresql",
           tables: tables.map do |t|
             table_indexes = (indexes[t["oid"]] || []).map { |i| index(i, decoder, usage) }
             primary = table_indexes.find { |i| i[:primary] }
             rows = t["reltuples"].to_i
-            { name: t["relname"], rows: rows.negative? ? nil : rows, size_bytes: t["size"].to_i,
-              columns: (columns[t["oid"]] || []).map { |c| column(c) },
+            rows = nil if rows.negative?
+            { name: t["relname"], rows: rows, size_bytes: t["size"].to_i,
+              columns: (columns[t["oid"]] || []).map { |c| column(c, distinct(stats[[t["relname"], c["attname"]]], rows)) },
               primary_key: primary ? primary[:keys].map { |k| k[:column] } : [],
               indexes: table_indexes,
               foreign_keys: (fks[t["oid"]] || []).map { |f| foreign_key(f, decoder) } }
           end }
       end
 
-      def column(row)
-        { name: row["attname"], type: row["type"], null: !truthy(row["attnotnull"]), default: row["default_value"] }
+      def column(row, distinct = nil)
+        { name: row["attname"], type: row["type"], null: !truthy(row["attnotnull"]), default: row["default_value"],
+          distinct: distinct }
+      end
+
+      def distinct(n_distinct, rows)
+        return nil if n_distinct.nil?
+        return n_distinct.round if n_distinct.positive?
+
+        rows && (-n_distinct * rows).round
       end
 
       def index(row, decoder, usage)
