@@ -50,6 +50,9 @@ module VirtualTrainerOptimizer
                  doc: "Distinct query shapes and call sites tracked per unit of work (memory bound)"),
       Option.new(name: :max_slow_queries, default: 100,
                  doc: "Slow queries kept per unit of work"),
+      Option.new(name: :migration_review, default: false,
+                 doc: "After db:migrate, warn about foreign keys left without an index and redundant indexes " \
+                      "the migrations added (Rails: on in development)"),
       Option.new(name: :ci_summary, default: false,
                  doc: "Summary of the run's findings at the end of a test run: true, :ci (only when ENV[\"CI\"] " \
                       "is set) or false"),
@@ -100,6 +103,7 @@ module VirtualTrainerOptimizer
       default(:app_root, root.to_s)
       default(:backtrace_cleaner, cleaner)
       default(:jsonl_path, "log/virtual_trainer_optimizer.jsonl")
+      default(:migration_review, env == "development")
       self
     end
 

@@ -35,6 +35,13 @@ module VirtualTrainerOptimizer
 
     rake_tasks do
       load File.expand_path("tasks/vto.rake", __dir__)
+      # The migration review wraps db:migrate: the advice before it runs
+      # (a prerequisite), then what the migrations added (an action after).
+      if Rake::Task.task_defined?("db:migrate")
+        Rake::Task["db:migrate"].enhance(["vto:migration_review:before"]) do
+          Rake::Task["vto:migration_review:after"].invoke
+        end
+      end
     end
 
     generators do

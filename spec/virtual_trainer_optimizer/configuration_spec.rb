@@ -17,6 +17,7 @@ RSpec.describe VirtualTrainerOptimizer::Configuration do
       .to eq([true, 1.0, "/app", "log/virtual_trainer_optimizer.jsonl"])
     prod = described_class.new.apply_rails_defaults(env: "production", root: "/app", cleaner: nil)
     expect([prod.enabled, prod.sample_rate]).to eq([false, 0.1])
+    expect([dev.migration_review, prod.migration_review]).to eq([true, false])
   end
 
   it "keeps what the app set before the framework defaults apply" do
