@@ -2,33 +2,62 @@
 
 require "json"
 require_relative "introspection"
+require_relative "indexes/workload"
+require_relative "indexes/verification"
 
 module VirtualTrainerOptimizer
   # The index advisor: the schema of a live database (or a structure.sql)
   # through the core's analyses, as suggestions with the migration, the SQL,
   # the reason and a priority.
   module Indexes
-    KINDS = %i[missing_foreign_key_index redundant_index unused_index].freeze
+    KINDS = %i[missing_foreign_key_index redundant_index unused_index workload_index].freeze
 
     # One suggestion. `columns` are in index order; `index_name` is the
     # existing index (redundant, unused) or the name Rails would give the new
     # one; `covered_by` names the index that makes a redundant one useless;
     # `via` says where a foreign key comes from (declared, association,
     # convention, polymorphic).
+    # `queries` are the recorded queries it serves (workload indexes, and
+    # foreign-key indexes that recorded queries filter on), `time_ms` their
+    # total time. With verification, `verification` holds the planner's
+    # comparison per served query and `cost_before` / `cost_after` their sums.
     class Suggestion
-      FIELDS = %i[kind table columns index_name covered_by via migration sql reason priority size_bytes
-                  trade_offs].freeze
+      FIELDS = %i[kind table columns index_name covered_by via references on_delete migration sql reason priority
+                  size_bytes trade_offs queries time_ms].freeze
       attr_reader(*FIELDS)
+      attr_reader :verification
 
       def initialize(data)
         FIELDS.each { |f| instance_variable_set(:"@#{f}", data[f.to_s]) }
         @kind = @kind.to_sym
         @priority = @priority.to_sym
         @columns = Array(@columns)
+        @queries = Array(@queries)
+      end
+
+      def verification=(comparisons)
+        @verification = comparisons
+      end
+
+      # Planner cost of the served queries before and after the index (nil
+      # when not verified).
+      def cost_before
+        verification&.sum { |c| c["cost_before"].to_f }&.round(2)
+      end
+
+      def cost_after
+        verification&.sum { |c| c["cost_after"].to_f }&.round(2)
+      end
+
+      # True when the planner used the index for a served query, false when
+      # for none, nil when it was not asked.
+      def verified
+        verification && verification.any? { |c| c["index_used"] }
       end
 
       def to_h
-        FIELDS.to_h { |f| [f, public_send(f)] }
+        FIELDS.to_h { |f| [f, public_send(f)] }.merge(cost_before: cost_before, cost_after: cost_after,
+                                                      verified: verified)
       end
 
       # One line for a log or a failure message.
@@ -45,13 +74,23 @@ module VirtualTrainerOptimizer
 
     # The suggestions for a database (`connection:`) or a structure.sql /
     # pg_dump --schema-only text (`structure_sql:`, no database needed).
-    # `kinds:` narrows them; `usage:` (PostgreSQL) reads index scan counts for
-    # unused-index advice — leave it off on a test database or a replica,
-    # whose statistics say nothing about production.
-    def analyze(connection: nil, structure_sql: nil, dialect: :postgresql, kinds: nil, usage: true)
+    # `workload:` (a scan result, an Array of SQL strings, or the path of the
+    # JSON-lines file) adds indexes derived from the recorded queries.
+    # `verify:` (PostgreSQL connection) asks the planner about each of those
+    # and drops what it would not use; `real_indexes:` lets it create the
+    # index in a rolled-back transaction when HypoPG is missing (default: in
+    # test and development only). `kinds:` narrows the suggestions; `usage:`
+    # (PostgreSQL) reads index scan counts for unused-index advice — leave it
+    # off on a test database or a replica, whose statistics say nothing
+    # about production.
+    def analyze(connection: nil, structure_sql: nil, dialect: nil, kinds: nil, usage: true, workload: nil,
+                verify: false, real_indexes: nil)
       if connection.nil? == structure_sql.nil?
         raise ArgumentError, "Indexes.analyze needs connection: or structure_sql: (one of them)"
       end
+      raise ArgumentError, "verify: needs a connection: (the planner is asked)" if verify && connection.nil?
+
+      dialect ||= connection ? VirtualTrainerOptimizer::ADAPTER_DIALECTS[connection.adapter_name.downcase] : :postgresql
 
       schema = if connection
                  Introspection.schema(connection, usage: usage)
@@ -60,7 +99,16 @@ module VirtualTrainerOptimizer
                  # The models loaded here know foreign keys a structure.sql may not declare.
                  parsed.merge("associations" => Introspection.associations(parsed["tables"].map { |t| t["name"] }))
                end
-      advise(schema, kinds: kinds)
+      suggestions = advise(schema, kinds: kinds, workload: Workload.from(workload, dialect: dialect))
+      return suggestions unless verify
+
+      Verification.new(connection, real_indexes: real_indexes.nil? ? development_database? : real_indexes)
+                  .verify(suggestions)
+    end
+
+    def development_database?
+      env = defined?(Rails) && Rails.respond_to?(:env) ? Rails.env.to_s : ENV.fetch("RAILS_ENV", "development")
+      %w[development test].include?(env)
     end
 
     # [schema, warnings] for a structure.sql: the statements the core could
@@ -78,12 +126,12 @@ module VirtualTrainerOptimizer
       [parsed["schema"], parsed["warnings"]]
     end
 
-    def advise(schema, kinds: nil)
+    def advise(schema, kinds: nil, workload: [])
       kinds = kinds && Array(kinds).map(&:to_sym)
       unknown = kinds ? kinds - KINDS : []
       raise ArgumentError, "unknown kinds #{unknown.inspect} (known: #{KINDS.join(', ')})" unless unknown.empty?
 
-      options = { migration_version: migration_version, kinds: kinds&.map(&:to_s) }.compact
+      options = { migration_version: migration_version, kinds: kinds&.map(&:to_s), workload: workload }.compact
       JSON.parse(Native.index_advise(JSON.generate(schema), JSON.generate(options))).map { |s| Suggestion.new(s) }
     end
 

@@ -12,4 +12,56 @@ namespace :vto do
     abort "vto:baseline: `#{command}` failed (#{$?.exitstatus ? "exit #{$?.exitstatus}" : $?.inspect}); " \
           "any baseline it wrote holds the findings of the examples that ran"
   end
+
+  desc "Index advice: unindexed foreign keys, redundant and unused indexes, and indexes for the recorded " \
+       "workload. FORMAT=text|markdown|json, STRUCTURE=db/structure.sql (no database), " \
+       "WORKLOAD=log/virtual_trainer_optimizer.jsonl, VERIFY=0 to skip the planner check, KINDS=a,b"
+  task indexes: (Rake::Task.task_defined?(:environment) ? :environment : []) do
+    require "virtual_trainer_optimizer/indexes"
+    require "virtual_trainer_optimizer/indexes/render"
+    config = VirtualTrainerOptimizer.config
+    format = ENV.fetch("FORMAT", "text")
+    unless VirtualTrainerOptimizer::Indexes::Render::FORMATS.include?(format)
+      abort "vto:indexes: FORMAT must be one of #{VirtualTrainerOptimizer::Indexes::Render::FORMATS.join(', ')}"
+    end
+
+    workload = ENV["WORKLOAD"]
+    default_log = config.jsonl_path && File.expand_path(config.jsonl_path.to_s, config.app_root_path)
+    workload ||= default_log if default_log && File.file?(default_log)
+    kinds = ENV["KINDS"]&.split(",")&.map(&:strip)
+    options = { workload: workload, kinds: kinds }
+    if ENV["STRUCTURE"]
+      abort "vto:indexes: no file at #{ENV['STRUCTURE']}" unless File.file?(ENV["STRUCTURE"])
+      options[:structure_sql] = File.read(ENV["STRUCTURE"])
+    else
+      abort "vto:indexes: no database connection (run it in a Rails app, or give STRUCTURE=)" unless defined?(ActiveRecord::Base)
+      options[:connection] = ActiveRecord::Base.connection
+      options[:verify] = ENV["VERIFY"] != "0" && !workload.nil?
+    end
+    begin
+      suggestions = VirtualTrainerOptimizer::Indexes.analyze(**options)
+    rescue ArgumentError, VirtualTrainerOptimizer::Error => e
+      abort "vto:indexes: #{e.message}"
+    end
+    $stdout.write(VirtualTrainerOptimizer::Indexes::Render.render(suggestions, format))
+  end
+
+  namespace :migration_review do
+    # Run around db:migrate by the Railtie when config.migration_review is on.
+    task before: :environment do
+      require "virtual_trainer_optimizer/migration_review"
+      review = VirtualTrainerOptimizer::MigrationReview
+      @vto_migration_snapshot = review.snapshot if review.enabled?
+    rescue StandardError => e
+      warn "[virtual_trainer_optimizer] migration review skipped: #{e.class}: #{e.message}"
+    end
+
+    task after: :environment do
+      require "virtual_trainer_optimizer/migration_review"
+      review = VirtualTrainerOptimizer::MigrationReview
+      review.review(@vto_migration_snapshot) if @vto_migration_snapshot && review.enabled?
+    rescue StandardError => e
+      warn "[virtual_trainer_optimizer] migration review skipped: #{e.class}: #{e.message}"
+    end
+  end
 end

@@ -1,0 +1,136 @@
+# frozen_string_literal: true
+
+require "json"
+
+module VirtualTrainerOptimizer
+  module Indexes
+    # Asks PostgreSQL's planner whether a suggested index would be used: each
+    # served query's generic plan (the statement prepared with $n parameters,
+    # plan_cache_mode = force_generic_plan, so no values are needed) before
+    # and after the index exists — hypothetically with HypoPG when the
+    # extension is available, else created inside a transaction that is
+    # rolled back (only where `real_indexes` allows it: test and development
+    # databases). The core compares the plans.
+    class Verification
+      QUERIES_PER_SUGGESTION = 5
+
+      # `real_indexes`: allow CREATE INDEX inside a rolled-back transaction
+      # when HypoPG is missing (it locks the table while it runs).
+      def initialize(connection, real_indexes:)
+        @connection = connection
+        @raw = connection.raw_connection
+        @real_indexes = real_indexes
+        @method = hypopg? ? :hypopg : (real_indexes ? :transaction : nil)
+      end
+
+      # :hypopg, :transaction, or nil (the planner cannot be asked).
+      attr_reader :method
+
+      # Sets cost_before / cost_after / verified on each suggestion with
+      # served queries; returns the suggestions the planner would use (and
+      # those it could not judge).
+      def verify(suggestions)
+        return suggestions unless @method
+
+        suggestions.select do |s|
+          queries = Array(s.queries).sort_by { |q| -q["total_ms"].to_f }.first(QUERIES_PER_SUGGESTION)
+          next true if queries.empty? || s.kind == :redundant_index || s.kind == :unused_index
+
+          judge(s, queries)
+        end
+      end
+
+      private
+
+      def hypopg?
+        return false unless @connection.adapter_name.match?(/postg/i)
+        return true if @raw.exec("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").ntuples.positive?
+        return false if @raw.exec("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'").ntuples.zero?
+
+        # Creating it may be refused (privileges); a savepoint keeps an open
+        # transaction usable.
+        nested = @connection.transaction_open?
+        @raw.exec("SAVEPOINT vto_hypopg") if nested
+        begin
+          @raw.exec("CREATE EXTENSION IF NOT EXISTS hypopg")
+          @raw.exec("RELEASE SAVEPOINT vto_hypopg") if nested
+          true
+        rescue PG::Error
+          @raw.exec("ROLLBACK TO SAVEPOINT vto_hypopg") if nested
+          false
+        end
+      end
+
+      # True unless the planner plans every served query the same without it.
+      def judge(suggestion, queries)
+        comparisons = in_transaction do
+          before = queries.map { |q| explain(q["sql"]) }
+          name = create(suggestion)
+          after = queries.map { |q| explain(q["sql"]) }
+          before.zip(after).filter_map do |b, a|
+            next unless b && a
+
+            comparison = JSON.parse(Native.plan_compare(b, a))
+            comparison["index_used"] = comparison["uses"].any? { |used| used == name || used.end_with?(name) }
+            comparison
+          end
+        end
+        return true if comparisons.nil? || comparisons.empty?
+
+        suggestion.verification = comparisons
+        comparisons.any? { |c| c["index_used"] }
+      end
+
+      # Runs the block in a transaction that is always rolled back (a
+      # savepoint when the connection is inside one already, as under
+      # transactional tests); nil when the database refused something (the
+      # suggestion stays, unverified).
+      def in_transaction
+        nested = @connection.transaction_open?
+        @raw.exec(nested ? "SAVEPOINT vto_verify" : "BEGIN")
+        @raw.exec("SET LOCAL plan_cache_mode = force_generic_plan")
+        yield
+      rescue PG::Error => e
+        VirtualTrainerOptimizer.logger&.debug("[virtual_trainer_optimizer] index verification skipped: #{e.message}")
+        nil
+      ensure
+        @raw.exec(nested ? "ROLLBACK TO SAVEPOINT vto_verify" : "ROLLBACK")
+        @raw.exec("RELEASE SAVEPOINT vto_verify") if nested
+        @raw.exec("SELECT hypopg_reset()") if @method == :hypopg
+      end
+
+      # The name the planner will show for the new index.
+      def create(suggestion)
+        statement = suggestion.sql.sub(/\ACREATE INDEX CONCURRENTLY /i, "CREATE INDEX ").chomp(";")
+        if @method == :hypopg
+          @raw.exec_params("SELECT indexname FROM hypopg_create_index($1)", [statement]).getvalue(0, 0)
+        else
+          @raw.exec(statement)
+          suggestion.index_name
+        end
+      end
+
+      # The generic plan of a normalized statement (`?` -> $n), or nil when
+      # PostgreSQL cannot prepare it (parameter types it cannot infer).
+      def explain(sql)
+        return nil if sql.match?(/\?[|&]/) # jsonb operators, not placeholders
+
+        n = 0
+        prepared = sql.gsub("?") { "$#{n += 1}" }
+        name = "vto_verify"
+        @raw.exec("SAVEPOINT vto_explain")
+        @raw.exec("PREPARE #{name} AS #{prepared}")
+        args = n.zero? ? "" : "(#{Array.new(n, 'NULL').join(', ')})"
+        plan = @raw.exec("EXPLAIN (FORMAT JSON) EXECUTE #{name}#{args}").getvalue(0, 0)
+        @raw.exec("DEALLOCATE #{name}")
+        @raw.exec("RELEASE SAVEPOINT vto_explain")
+        plan
+      rescue PG::Error
+        @raw.exec("ROLLBACK TO SAVEPOINT vto_explain")
+        # Prepared statements outlive a rollback.
+        @raw.exec("DEALLOCATE #{name}") if @raw.exec("SELECT 1 FROM pg_prepared_statements WHERE name = '#{name}'").ntuples.positive?
+        nil
+      end
+    end
+  end
+end
