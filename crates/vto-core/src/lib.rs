@@ -30,6 +30,7 @@ pub mod detect;
 mod dialect;
 mod error;
 pub mod index;
+pub mod plan;
 pub mod report;
 pub mod schema;
 pub mod sql;

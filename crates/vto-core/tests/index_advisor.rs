@@ -842,6 +842,7 @@ fn options_version_and_kinds() {
     let options = Options {
         migration_version: "x".to_owned(),
         kinds: None,
+        ..Options::default()
     };
     assert!(advise(&schema, &options)[0]
         .migration

@@ -4,6 +4,7 @@
 mod detect;
 mod errors;
 mod frames;
+mod plan;
 mod schema;
 mod shape;
 mod sql;
@@ -23,6 +24,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     detect::init(ruby, native)?;
     subscriber::init(ruby, native)?;
     summary::init(native)?;
+    plan::init(native)?;
     schema::init(native)?;
     Ok(())
 }

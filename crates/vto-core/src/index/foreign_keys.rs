@@ -262,13 +262,17 @@ pub(crate) fn suggestion(ctx: &Context<'_>, table: &Table, candidate: &Candidate
             ctx.version,
             &table.name,
             &candidate.columns,
+            &[],
             &name,
         ),
-        sql: render::create_index_sql(ctx.dialect, &table.name, &name, &candidate.columns),
+        sql: render::create_index_sql(ctx.dialect, &table.name, &name, &candidate.columns, &[]),
         reason: reason(table, candidate),
         priority,
         size_bytes: None,
         trade_offs: trade_offs(ctx.dialect, table),
+        descending: Vec::new(),
+        queries: Vec::new(),
+        time_ms: None,
     }
 }
 
@@ -331,7 +335,17 @@ fn reason(table: &Table, candidate: &Candidate) -> String {
 }
 
 fn trade_offs(dialect: Dialect, table: &Table) -> String {
-    let build = match dialect {
+    format!(
+        "Every INSERT, and every UPDATE of the indexed columns, of {} also writes the \
+         index, and it takes disk space. {}",
+        table.name,
+        build_note(dialect)
+    )
+}
+
+/// What building a new index costs while it runs, per dialect.
+pub(crate) fn build_note(dialect: Dialect) -> &'static str {
+    match dialect {
         Dialect::Postgres => {
             "CREATE INDEX CONCURRENTLY does not block writes but takes longer, cannot run \
              inside a transaction (hence disable_ddl_transaction!), and leaves an INVALID \
@@ -342,10 +356,5 @@ fn trade_offs(dialect: Dialect, table: &Table) -> String {
              lock at the start and the end."
         }
         Dialect::Sqlite => "SQLite holds the database's write lock while it builds the index.",
-    };
-    format!(
-        "Every INSERT, and every UPDATE of the indexed columns, of {} also writes the \
-         index, and it takes disk space. {build}",
-        table.name
-    )
+    }
 }

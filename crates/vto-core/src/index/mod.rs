@@ -8,7 +8,10 @@
 //!   keys are a left prefix of another btree's (type-aware: a GIN, GiST,
 //!   BRIN, hash, trigram or expression index is never covered by a btree on
 //!   the plain column);
-//! - `unused_index`: never scanned according to PostgreSQL's statistics.
+//! - `unused_index`: never scanned according to PostgreSQL's statistics;
+//! - `workload_index`: composite indexes for the recorded workload's queries
+//!   (equality columns, then one range or the sort), merged so one index
+//!   serves several queries (the rules: [`workload`]).
 //!
 //! ```
 //! use vto_core::index::{advise, Options, SuggestionKind};
@@ -32,11 +35,42 @@
 //! assert_eq!(s.sql, "CREATE INDEX CONCURRENTLY index_completed_workouts_on_user_id ON completed_workouts (user_id);");
 //! # Ok::<(), vto_core::Error>(())
 //! ```
+//!
+//! # Workload indexes
+//!
+//! With a recorded workload in the options, the advisor also proposes the
+//! indexes its queries need:
+//!
+//! ```
+//! use vto_core::index::advise_json_report;
+//!
+//! let schema = r#"{"dialect": "postgresql", "tables": [
+//!   {"name": "completed_workouts", "rows": 250000, "primary_key": ["id"],
+//!    "columns": [{"name": "id", "type": "bigint"}, {"name": "user_id", "type": "bigint"},
+//!                {"name": "created_at", "type": "timestamp"}],
+//!    "indexes": [{"name": "index_completed_workouts_on_user_id", "keys": [{"column": "user_id"}]}]}
+//! ]}"#;
+//! let options = r#"{"kinds": ["workload_index"], "workload": [
+//!   {"fingerprint": "65480462680d0787", "count": 1200, "total_ms": 5400.5,
+//!    "sql": "SELECT * FROM completed_workouts WHERE user_id = ? AND created_at >= ? ORDER BY created_at DESC LIMIT ?"}]}"#;
+//! let report: serde_json::Value = serde_json::from_str(&advise_json_report(schema, options)?).unwrap();
+//! let s = &report["suggestions"][0];
+//! assert_eq!(s["kind"], "workload_index");
+//! assert_eq!(s["columns"], serde_json::json!(["user_id", "created_at"]));
+//! assert_eq!(s["priority"], "high"); // 5.4 s of queries served
+//! assert_eq!(s["time_ms"], 5400.5);
+//! assert_eq!(s["queries"][0]["fingerprint"], "65480462680d0787");
+//! assert_eq!(report["workload"]["queries"], 1);
+//! # Ok::<(), vto_core::Error>(())
+//! ```
+//!
+//! The rules, exactly, are in [`workload`]; the thresholds are its constants.
 
 mod foreign_keys;
 mod inflect;
 mod redundant;
 mod render;
+pub mod workload;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -49,6 +83,14 @@ use crate::sql::token::{TokenKind, Tokenizer};
 use crate::{Dialect, Error};
 
 pub use render::{rails_index_name, MAX_INDEX_NAME_BYTES};
+pub use workload::{
+    WorkloadQuery, WorkloadSummary, CRITICAL_MS, HIGH_MS, LARGE_TABLE_ROWS, MAX_INDEX_COLUMNS,
+    MEDIUM_MS,
+};
+
+/// Tables with fewer rows than this (when known) get no workload index
+/// unless the options say otherwise: a sequential scan of them is fine.
+pub const DEFAULT_MIN_ROWS: u64 = 1000;
 
 /// The ActiveRecord migration version written when the options give none.
 pub const DEFAULT_MIGRATION_VERSION: &str = "6.1";
@@ -67,6 +109,8 @@ pub enum SuggestionKind {
     RedundantIndex,
     /// An index never scanned: consider dropping it.
     UnusedIndex,
+    /// An index the recorded workload's queries need: add it.
+    WorkloadIndex,
 }
 
 impl SuggestionKind {
@@ -76,14 +120,16 @@ impl SuggestionKind {
             SuggestionKind::MissingForeignKeyIndex => "missing_foreign_key_index",
             SuggestionKind::RedundantIndex => "redundant_index",
             SuggestionKind::UnusedIndex => "unused_index",
+            SuggestionKind::WorkloadIndex => "workload_index",
         }
     }
 
     /// Every kind, in rule order.
-    pub const ALL: [SuggestionKind; 3] = [
+    pub const ALL: [SuggestionKind; 4] = [
         SuggestionKind::MissingForeignKeyIndex,
         SuggestionKind::RedundantIndex,
         SuggestionKind::UnusedIndex,
+        SuggestionKind::WorkloadIndex,
     ];
 }
 
@@ -116,9 +162,11 @@ impl Via {
 }
 
 /// Options of [`advise`], as JSON: `{"migration_version": "6.1", "kinds":
-/// ["missing_foreign_key_index"]}`. Both fields are optional; unknown fields
-/// are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// ["missing_foreign_key_index"], "workload": [{"fingerprint": "...", "sql":
+/// "SELECT ...", "count": 1200, "total_ms": 5400.5, "locations": [...],
+/// "sources": [...], "n_plus_one": false}], "min_total_ms": 0, "min_rows":
+/// 1000}`. Every field is optional; unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     /// The `ActiveRecord::Migration[...]` version of generated migrations:
     /// `<major>.<minor>` ([`DEFAULT_MIGRATION_VERSION`] when missing).
@@ -127,6 +175,18 @@ pub struct Options {
     /// Only these kinds (all when `None`).
     #[serde(default)]
     pub kinds: Option<Vec<SuggestionKind>>,
+    /// The recorded workload, one entry per query fingerprint (none: no
+    /// `workload_index` suggestions).
+    #[serde(default, deserialize_with = "crate::schema::nullable")]
+    pub workload: Vec<WorkloadQuery>,
+    /// A proposed index whose queries took less than this in total (ms) is
+    /// not suggested (0 when missing).
+    #[serde(default, deserialize_with = "workload::lenient_ms")]
+    pub min_total_ms: f64,
+    /// Tables with a known row count under this get no workload index
+    /// ([`DEFAULT_MIN_ROWS`] when missing or `null`).
+    #[serde(default = "default_min_rows", deserialize_with = "min_rows")]
+    pub min_rows: u64,
 }
 
 impl Default for Options {
@@ -134,8 +194,19 @@ impl Default for Options {
         Options {
             migration_version: default_version(),
             kinds: None,
+            workload: Vec::new(),
+            min_total_ms: 0.0,
+            min_rows: DEFAULT_MIN_ROWS,
         }
     }
+}
+
+fn default_min_rows() -> u64 {
+    DEFAULT_MIN_ROWS
+}
+
+fn min_rows<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(crate::schema::count(d)?.unwrap_or(DEFAULT_MIN_ROWS))
 }
 
 impl Options {
@@ -205,8 +276,9 @@ fn version<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 /// "columns": ["user_id"], "index_name": "index_completed_workouts_on_user_id",
 /// "covered_by": null, "via": "declared", "references": "users",
 /// "on_delete": "cascade", "migration": "class ...", "sql": "CREATE INDEX ...",
-/// "reason": "...", "priority": "high", "size_bytes": null, "trade_offs": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// "reason": "...", "priority": "high", "size_bytes": null, "trade_offs": "...",
+/// "descending": [], "queries": [], "time_ms": null}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
     /// What it is about.
     pub kind: SuggestionKind,
@@ -237,11 +309,37 @@ pub struct Suggestion {
     pub size_bytes: Option<u64>,
     /// What the change costs or loses.
     pub trade_offs: String,
+    /// Key columns of the proposed index that sort descending (a
+    /// `workload_index` for a mixed-direction `ORDER BY`); empty otherwise.
+    pub descending: Vec<String>,
+    /// The workload queries the proposed index serves, heaviest first
+    /// (`workload_index`, and `missing_foreign_key_index` when the workload
+    /// looks rows up by the foreign key); empty otherwise.
+    pub queries: Vec<WorkloadQuery>,
+    /// Total time of `queries` in milliseconds; `null` without queries.
+    pub time_ms: Option<f64>,
+}
+
+/// [`advise_report`]'s result: the suggestions and what the workload
+/// analysis did with its input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// As [`advise`] returns them.
+    pub suggestions: Vec<Suggestion>,
+    /// Counts of the workload analysis (all zero without a workload).
+    pub workload: WorkloadSummary,
 }
 
 /// Runs every analysis the options ask for. The order is deterministic:
-/// priority (critical first), then table, columns, kind and index name.
+/// priority (critical first), then the workload time served (most first) and
+/// its call count, then table, columns, kind and index name.
 pub fn advise(schema: &Schema, options: &Options) -> Vec<Suggestion> {
+    advise_report(schema, options).suggestions
+}
+
+/// [`advise`], with the counts of the workload analysis (statements that did
+/// not parse, candidates already served, ...).
+pub fn advise_report(schema: &Schema, options: &Options) -> Report {
     let ctx = Context {
         dialect: schema.dialect,
         version: options.version(),
@@ -259,15 +357,81 @@ pub fn advise(schema: &Schema, options: &Options) -> Vec<Suggestion> {
     for table in &schema.tables {
         views_by_table.push(views(table, schema.dialect));
     }
+    let mut analysis = workload::analyze(schema, options, &views_by_table);
+    let wants_fk = options.wants(SuggestionKind::MissingForeignKeyIndex);
+    let wants_workload = options.wants(SuggestionKind::WorkloadIndex);
     for (table_index, table) in schema.tables.iter().enumerate() {
         let Some(views) = views_by_table.get(table_index) else {
             continue;
         };
+        let mut groups: Vec<Option<workload::Group>> = analysis
+            .by_table
+            .get_mut(table_index)
+            .map(std::mem::take)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Some)
+            .collect();
+        // The unindexed foreign key each group leads with, if any.
+        let mut group_fk: Vec<Option<(&foreign_keys::Candidate, Priority)>> =
+            vec![None; groups.len()];
         for candidate in candidates.get(table_index).into_iter().flatten() {
             let covering = foreign_keys::covering(views, candidate);
             match covering.as_slice() {
-                [] if options.wants(SuggestionKind::MissingForeignKeyIndex) => {
-                    out.push(foreign_keys::suggestion(&ctx, table, candidate));
+                [] => {
+                    let mut fk = foreign_keys::suggestion(&ctx, table, candidate);
+                    let leading: Vec<usize> = groups
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, g)| {
+                            group_fk.get(*i).is_some_and(Option::is_none)
+                                && g.as_ref().is_some_and(|g| g.leads_with(&candidate.columns))
+                        })
+                        .map(|(i, _)| i)
+                        .collect();
+                    let widths: Vec<usize> = groups
+                        .iter()
+                        .map(|g| g.as_ref().map_or(0, |g| g.keys.len()))
+                        .collect();
+                    let width = |i: &usize| widths.get(*i).copied().unwrap_or(0);
+                    let wider: Vec<usize> = leading
+                        .iter()
+                        .copied()
+                        .filter(|i| width(i) > candidate.columns.len())
+                        .collect();
+                    // Superseded when a wider workload index is suggested.
+                    let superseded = wants_workload && !wider.is_empty();
+                    if wants_fk && !superseded {
+                        // The FK suggestion stands, with the queries on its
+                        // columns (and the wider ones' when no workload index
+                        // is asked for).
+                        let attached: Vec<workload::Group> = leading
+                            .iter()
+                            .filter(|i| !wants_workload || width(i) == candidate.columns.len())
+                            .filter_map(|&i| groups.get_mut(i).and_then(Option::take))
+                            .collect();
+                        analysis.summary.suggested += attached.len();
+                        let refs: Vec<&workload::Group> = attached.iter().collect();
+                        workload::attach(&mut fk, table, &refs, &analysis.queries);
+                        out.push(fk);
+                    } else {
+                        // A workload index covers it: one index, not two.
+                        for &i in &leading {
+                            if let Some(slot) = group_fk.get_mut(i) {
+                                *slot = Some((candidate, fk.priority));
+                            }
+                        }
+                        if let Some(&heaviest) = wider.first() {
+                            for &i in leading.iter().filter(|i| !wider.contains(i)) {
+                                let taken = groups.get_mut(i).and_then(Option::take);
+                                if let (Some(group), Some(Some(into))) =
+                                    (taken, groups.get_mut(heaviest))
+                                {
+                                    into.absorb(group, &analysis.queries);
+                                }
+                            }
+                        }
+                    }
                 }
                 [only] => {
                     if let Some(view) = views.get(*only) {
@@ -275,6 +439,21 @@ pub fn advise(schema: &Schema, options: &Options) -> Vec<Suggestion> {
                     }
                 }
                 _ => {}
+            }
+        }
+        if wants_workload {
+            for (i, group) in groups.iter().enumerate() {
+                if let Some(group) = group {
+                    analysis.summary.suggested += 1;
+                    out.push(workload::suggestion(
+                        &ctx,
+                        table,
+                        views,
+                        group,
+                        &analysis.queries,
+                        group_fk.get(i).copied().flatten(),
+                    ));
+                }
             }
         }
         let mut flagged: HashSet<&str> = HashSet::new();
@@ -308,15 +487,29 @@ pub fn advise(schema: &Schema, options: &Options) -> Vec<Suggestion> {
         }
     }
     out.sort_by(|a, b| {
-        (a.priority, &a.table, &a.columns, a.kind, &a.index_name).cmp(&(
-            b.priority,
-            &b.table,
-            &b.columns,
-            b.kind,
-            &b.index_name,
-        ))
+        let time = |s: &Suggestion| s.time_ms.unwrap_or(0.0);
+        let count = |s: &Suggestion| {
+            s.queries
+                .iter()
+                .fold(0u64, |acc, q| acc.saturating_add(q.count))
+        };
+        a.priority
+            .cmp(&b.priority)
+            .then(time(b).total_cmp(&time(a)))
+            .then(count(b).cmp(&count(a)))
+            .then_with(|| {
+                (&a.table, &a.columns, a.kind, &a.index_name).cmp(&(
+                    &b.table,
+                    &b.columns,
+                    b.kind,
+                    &b.index_name,
+                ))
+            })
     });
-    out
+    Report {
+        suggestions: out,
+        workload: analysis.summary,
+    }
 }
 
 /// [`advise`] from and to JSON text, for bindings: the schema as
@@ -326,6 +519,16 @@ pub fn advise_json(schema_json: &str, options_json: &str) -> Result<String, Erro
     let schema = Schema::from_json(schema_json)?;
     let options = Options::from_json(options_json)?;
     serde_json::to_string(&advise(&schema, &options)).map_err(|e| Error::InvalidInput {
+        message: format!("suggestions JSON: {e}"),
+    })
+}
+
+/// [`advise_report`] from and to JSON text: `{"suggestions": [...],
+/// "workload": {"queries": 1, "unparseable": 0, ...}}`.
+pub fn advise_json_report(schema_json: &str, options_json: &str) -> Result<String, Error> {
+    let schema = Schema::from_json(schema_json)?;
+    let options = Options::from_json(options_json)?;
+    serde_json::to_string(&advise_report(&schema, &options)).map_err(|e| Error::InvalidInput {
         message: format!("suggestions JSON: {e}"),
     })
 }
@@ -558,6 +761,9 @@ fn unused_suggestion(ctx: &Context<'_>, table: &Table, index: &Index) -> Suggest
             Priority::Low
         },
         size_bytes: index.size_bytes,
+        descending: Vec::new(),
+        queries: Vec::new(),
+        time_ms: None,
         trade_offs: "Dropping it speeds up writes and frees its space. Scans are counted \
                      per server since the last statistics reset: check the replicas and \
                      rarely run jobs (monthly reports, backfills) first; bringing it back \

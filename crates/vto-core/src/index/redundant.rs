@@ -230,5 +230,8 @@ pub(crate) fn suggestion(
         priority,
         size_bytes: index.size_bytes,
         trade_offs: format!("{loses}{drop}"),
+        descending: Vec::new(),
+        queries: Vec::new(),
+        time_ms: None,
     }
 }

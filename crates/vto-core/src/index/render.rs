@@ -277,14 +277,26 @@ pub(crate) fn quote_ident(name: &str, dialect: Dialect) -> String {
     }
 }
 
-/// `CREATE INDEX [CONCURRENTLY] name ON table (a, b);`
+/// `CREATE INDEX [CONCURRENTLY] name ON table (a, b DESC);`: the columns
+/// named in `descending` get `DESC`.
 pub(crate) fn create_index_sql(
     dialect: Dialect,
     table: &str,
     name: &str,
     columns: &[String],
+    descending: &[String],
 ) -> String {
-    let columns: Vec<String> = columns.iter().map(|c| quote_ident(c, dialect)).collect();
+    let columns: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let quoted = quote_ident(c, dialect);
+            if descending.contains(c) {
+                format!("{quoted} DESC")
+            } else {
+                quoted
+            }
+        })
+        .collect();
     format!(
         "CREATE INDEX {}{} ON {} ({});",
         if dialect == Dialect::Postgres {
@@ -412,13 +424,15 @@ fn migration(class: &str, version: &str, dialect: Dialect, call: &str) -> String
     out
 }
 
-/// The migration that adds an index on plain `columns`; `name` is passed
+/// The migration that adds an index on plain `columns` (those in
+/// `descending` sorted descending: `order: { b: :desc }`); `name` is passed
 /// when it is not the one Rails would generate (a shortened long name).
 pub(crate) fn add_index_migration(
     dialect: Dialect,
     version: &str,
     table: &str,
     columns: &[String],
+    descending: &[String],
     name: &str,
 ) -> String {
     let mut call = format!(
@@ -428,6 +442,14 @@ pub(crate) fn add_index_migration(
     );
     if name != format!("index_{}_on_{}", bare(table), columns.join("_and_")) {
         let _ = write!(call, ", name: {}", ruby_string(name));
+    }
+    let orders: Vec<String> = columns
+        .iter()
+        .filter(|c| descending.contains(c))
+        .map(|c| format!("{} :desc", ruby_key(c)))
+        .collect();
+    if !orders.is_empty() {
+        let _ = write!(call, ", order: {{ {} }}", orders.join(", "));
     }
     if dialect == Dialect::Postgres {
         call.push_str(", algorithm: :concurrently");

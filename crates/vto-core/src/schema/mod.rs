@@ -20,7 +20,7 @@
 //!   "tables": [{
 //!     "name": "completed_workouts", "rows": 1200, "size_bytes": 81920,
 //!     "columns": [{"name": "id", "type": "bigint", "null": false, "default": null},
-//!                 {"name": "user_id", "type": "bigint", "null": false}],
+//!                 {"name": "user_id", "type": "bigint", "null": false, "distinct": 310}],
 //!     "primary_key": ["id"],
 //!     "indexes": [{"name": "index_completed_workouts_on_user_id_and_created_at",
 //!                  "unique": false, "method": "btree", "where": null,
@@ -36,6 +36,7 @@
 //! assert_eq!(schema.dialect, Dialect::Postgres);
 //! let table = schema.table("completed_workouts").unwrap();
 //! assert_eq!(table.rows, Some(1200));
+//! assert_eq!(table.columns[1].distinct, Some(310));
 //! assert_eq!(table.foreign_keys[0].on_delete, Some(OnDelete::Cascade));
 //! assert_eq!(table.indexes[0].keys[1].column.as_deref(), Some("created_at"));
 //! # Ok::<(), vto_core::Error>(())
@@ -183,6 +184,11 @@ pub struct Column {
     /// The default expression as SQL text, if any.
     #[serde(default, deserialize_with = "scalar_text")]
     pub default: Option<String>,
+    /// Estimated number of distinct values (PostgreSQL's `pg_stats.n_distinct`,
+    /// made absolute), when known; `null`, missing or negative: unknown. The
+    /// index advisor orders equality columns by it.
+    #[serde(default, deserialize_with = "count")]
+    pub distinct: Option<u64>,
 }
 
 impl Column {
@@ -193,6 +199,7 @@ impl Column {
             sql_type: sql_type.into(),
             null: true,
             default: None,
+            distinct: None,
         }
     }
 }
@@ -501,7 +508,7 @@ fn dialect_from_name<'de, D: Deserializer<'de>>(d: D) -> Result<Dialect, D::Erro
 }
 
 /// `null` reads as the type's default.
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
@@ -522,7 +529,7 @@ fn method<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 /// A count or size: an integer, or a float (PostgreSQL's `reltuples` is a
 /// `real`); negative (`-1`: never analyzed) or `null` means unknown.
-fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     let value = Option::<serde_json::Number>::deserialize(d)?;
     Ok(value.and_then(|n| {
         n.as_u64().or_else(|| {
