@@ -22,8 +22,8 @@ module VirtualTrainerOptimizer
     # total time. With verification, `verification` holds the planner's
     # comparison per served query and `cost_before` / `cost_after` their sums.
     class Suggestion
-      FIELDS = %i[kind table columns index_name covered_by via references on_delete migration sql reason priority
-                  size_bytes trade_offs queries time_ms].freeze
+      FIELDS = %i[kind table columns descending index_name covered_by via references on_delete migration sql reason
+                  priority size_bytes trade_offs queries time_ms].freeze
       attr_reader(*FIELDS)
       attr_reader :verification
 
@@ -76,15 +76,16 @@ module VirtualTrainerOptimizer
     # pg_dump --schema-only text (`structure_sql:`, no database needed).
     # `workload:` (a scan result, an Array of SQL strings, or the path of the
     # JSON-lines file) adds indexes derived from the recorded queries.
-    # `verify:` (PostgreSQL connection) asks the planner about each of those
-    # and drops what it would not use; `real_indexes:` lets it create the
+    # `verify:` (PostgreSQL connection; true, or :hypopg / :transaction to
+    # insist on one way) asks the planner about each of those and drops what
+    # it would not use; `real_indexes:` lets it create the
     # index in a rolled-back transaction when HypoPG is missing (default: in
     # test and development only). `kinds:` narrows the suggestions; `usage:`
     # (PostgreSQL) reads index scan counts for unused-index advice — leave it
     # off on a test database or a replica, whose statistics say nothing
     # about production.
     def analyze(connection: nil, structure_sql: nil, dialect: nil, kinds: nil, usage: true, workload: nil,
-                verify: false, real_indexes: nil)
+                verify: false, real_indexes: nil, min_total_ms: nil, min_rows: nil)
       if connection.nil? == structure_sql.nil?
         raise ArgumentError, "Indexes.analyze needs connection: or structure_sql: (one of them)"
       end
@@ -99,11 +100,17 @@ module VirtualTrainerOptimizer
                  # The models loaded here know foreign keys a structure.sql may not declare.
                  parsed.merge("associations" => Introspection.associations(parsed["tables"].map { |t| t["name"] }))
                end
-      suggestions = advise(schema, kinds: kinds, workload: Workload.from(workload, dialect: dialect))
+      suggestions = advise(schema, kinds: kinds, workload: Workload.from(workload, dialect: dialect),
+                                   min_total_ms: min_total_ms, min_rows: min_rows)
       return suggestions unless verify
 
-      Verification.new(connection, real_indexes: real_indexes.nil? ? development_database? : real_indexes)
-                  .verify(suggestions)
+      using = verify == true ? nil : verify
+      unless [nil, :hypopg, :transaction].include?(using)
+        raise ArgumentError, "verify: must be true, :hypopg or :transaction, got #{verify.inspect}"
+      end
+
+      Verification.new(connection, real_indexes: real_indexes.nil? ? development_database? : real_indexes,
+                                   using: using).verify(suggestions)
     end
 
     def development_database?
@@ -126,12 +133,16 @@ module VirtualTrainerOptimizer
       [parsed["schema"], parsed["warnings"]]
     end
 
-    def advise(schema, kinds: nil, workload: [])
+    # `min_total_ms`: workload indexes serving less recorded time are left
+    # out (default 0); `min_rows`: tables known to be smaller are left out of
+    # workload advice (default 1000: a sequential scan of them is fine).
+    def advise(schema, kinds: nil, workload: [], min_total_ms: nil, min_rows: nil)
       kinds = kinds && Array(kinds).map(&:to_sym)
       unknown = kinds ? kinds - KINDS : []
       raise ArgumentError, "unknown kinds #{unknown.inspect} (known: #{KINDS.join(', ')})" unless unknown.empty?
 
-      options = { migration_version: migration_version, kinds: kinds&.map(&:to_s), workload: workload }.compact
+      options = { migration_version: migration_version, kinds: kinds&.map(&:to_s), workload: workload,
+                  min_total_ms: min_total_ms, min_rows: min_rows }.compact
       JSON.parse(Native.index_advise(JSON.generate(schema), JSON.generate(options))).map { |s| Suggestion.new(s) }
     end
 

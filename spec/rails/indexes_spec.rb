@@ -77,7 +77,117 @@ RSpec.describe "Index advisor (#{VirtualTrainer::DB})" do
     expect { indexes.parse_structure("CREATE TABLE t (id int)", :oracle) }.to raise_error(ArgumentError, /dialect/)
   end
 
+  describe "rake vto:indexes" do
+    def run_task(env)
+      require "rake"
+      Rails.application.load_tasks unless Rake::Task.task_defined?("vto:indexes")
+      saved = env.keys.to_h { |k| [k, ENV[k]] }
+      env.each { |k, v| ENV[k] = v }
+      out = StringIO.new
+      stdout = $stdout
+      $stdout = out
+      Rake::Task["vto:indexes"].reenable
+      Rake::Task["vto:indexes"].invoke
+      out.string
+    ensure
+      $stdout = stdout
+      saved&.each { |k, v| ENV[k] = v }
+    end
+
+    it "prints the advice as text, Markdown or JSON" do
+      require "stringio"
+      base = { "WORKLOAD" => nil, "VERIFY" => "0", "KINDS" => "missing_foreign_key_index,redundant_index" }
+      text = with_config(jsonl_path: nil) { run_task(base.merge("FORMAT" => "text")) }
+      expect(text).to match(/\Avirtual_trainer_optimizer: \d+ index suggestions\n\n1\. \[\w+\] /)
+      expect(text).to include("add_index :api_request_logs, :user_id")
+      markdown = with_config(jsonl_path: nil) { run_task(base.merge("FORMAT" => "markdown")) }
+      expect(markdown).to start_with("## Index advice\n\n| # | Priority | Suggestion | Table | Columns |")
+      expect(markdown).to include("```ruby\nclass ")
+      json = JSON.parse(with_config(jsonl_path: nil) { run_task(base.merge("FORMAT" => "json")) })
+      expect(json.map { |s| s["kind"] }.uniq).to contain_exactly("missing_foreign_key_index", "redundant_index")
+      expect(json.first.keys).to include("migration", "sql", "reason", "priority", "columns", "cost_before")
+      expect { run_task(base.merge("FORMAT" => "xml")) }.to raise_error(SystemExit)
+    end
+  end
+
+  describe "workload indexes" do
+    it "derives a composite from recorded SQL: equality first, then the range" do
+      sql = ["SELECT * FROM api_request_logs WHERE status = 500 AND created_at > '2026-01-01'"] * 3
+      found = indexes.analyze(connection: ActiveRecord::Base.connection, usage: false, kinds: [:workload_index],
+                              workload: sql, min_rows: 0)
+      expect(found.map { |s| [s.table, s.columns] }).to eq([["api_request_logs", %w[status created_at]]])
+      expect(found.first.queries.map { |q| q["count"] }).to eq([3])
+      expect(found.first.queries.first["sql"]).not_to include("500", "2026")
+    end
+
+    it "reads the JSON-lines log and links an N+1's filter column to the missing foreign-key index" do
+      path = File.join(VirtualTrainer::TMP, "workload-#{Process.pid}.jsonl")
+      FileUtils.rm_f(path)
+      with_config(jsonl_path: path) do
+        2.times { get "/api/users/counts" }
+        VirtualTrainerOptimizer::JsonlSink.flush
+      end
+      found = indexes.analyze(connection: ActiveRecord::Base.connection, usage: false, workload: path, min_rows: 0)
+      fk = found.find { |s| s.table == "completed_workouts" && s.columns == ["user_id"] }
+      expect(fk.kind).to eq(:missing_foreign_key_index)
+      expect(fk.queries.map { |q| [q["count"], q["n_plus_one"], q["locations"]] })
+        .to eq([[2 * User.count, true, [marker("count")]]])
+      expect(fk.reason).to include("N+1")
+      expect(found.map(&:kind)).not_to include(:workload_index)
+    ensure
+      FileUtils.rm_f(path)
+    end
+
+    it "checks its workload argument" do
+      expect { indexes.analyze(connection: ActiveRecord::Base.connection, workload: 42) }
+        .to raise_error(ArgumentError, /scan result, an Array of SQL strings or the path/)
+      expect { indexes.analyze(connection: ActiveRecord::Base.connection, workload: "/nonexistent.jsonl") }
+        .to raise_error(ArgumentError, %r{no JSON-lines workload file at /nonexistent.jsonl})
+      expect { indexes.analyze(structure_sql: "", verify: true) }.to raise_error(ArgumentError, /verify: needs a connection/)
+    end
+  end
+
   if db == "postgresql"
+    it "verifies workload indexes with the planner (HypoPG, or a rolled-back index), inside an open transaction, " \
+       "and drops what it would not use" do
+      connection = ActiveRecord::Base.connection
+      ActiveRecord::Base.transaction do
+        uid = User.order(:id).pick(:id)
+        wid = Workout.order(:id).pick(:id)
+        connection.execute(<<~SQL)
+          INSERT INTO completed_workouts (user_id, workout_id, calories, created_at, updated_at)
+          SELECT (g % 2000) + #{uid}, #{wid}, g % 2, now() - (g || ' minutes')::interval, now()
+          FROM generate_series(1, 50000) g
+        SQL
+        connection.execute("ANALYZE completed_workouts")
+        result = VirtualTrainerOptimizer.scan do
+          CompletedWorkout.where(user_id: uid).where(created_at: 30.days.ago..).order(created_at: :desc).limit(20).to_a
+          # Half the table: the planner reads it all in id order whatever the index.
+          CompletedWorkout.where(calories: 1).order(:id).to_a
+        end
+        unverified = indexes.analyze(connection: connection, usage: false, workload: result, kinds: [:workload_index])
+        expect(unverified.map(&:columns)).to contain_exactly(%w[user_id created_at], %w[calories id])
+        %i[hypopg transaction].each do |using|
+          found = indexes.analyze(connection: connection, usage: false, workload: result, verify: using,
+                                  kinds: %i[workload_index missing_foreign_key_index])
+          composite = found.find { |s| s.table == "completed_workouts" }
+          expect(composite.columns).to eq(%w[user_id created_at])
+          expect(composite.kind).to eq(:workload_index)
+          expect(composite.verified).to be(true)
+          expect(composite.cost_after).to be < composite.cost_before / 10
+          expect(composite.reason).to include("covers the foreign key user_id")
+          expect(found.select { |s| s.table == "completed_workouts" }.map(&:columns)).to eq([%w[user_id created_at]])
+        end
+        expect { indexes.analyze(connection: connection, workload: result, verify: :maybe) }
+          .to raise_error(ArgumentError, /verify: must be true, :hypopg or :transaction/)
+        # HypoPG leaves nothing behind.
+        expect(connection.select_value("SELECT count(*) FROM hypopg_list_indexes").to_i).to eq(0)
+        expect(connection.indexes(:completed_workouts).map(&:columns)).not_to include(%w[user_id created_at])
+        raise ActiveRecord::Rollback
+      end
+      expect(CompletedWorkout.count).to be < 1000
+    end
+
     it "reports unused indexes from the statistics, never unique or primary ones" do
       unused = indexes.analyze(connection: ActiveRecord::Base.connection, kinds: [:unused_index])
       names = unused.map(&:index_name)

@@ -13,22 +13,31 @@ module VirtualTrainerOptimizer
     # databases). The core compares the plans.
     class Verification
       QUERIES_PER_SUGGESTION = 5
+      # An index the planner uses for less than this share of a query's cost
+      # is not worth its writes.
+      MIN_IMPROVEMENT = 0.1
 
       # `real_indexes`: allow CREATE INDEX inside a rolled-back transaction
       # when HypoPG is missing (it locks the table while it runs).
-      def initialize(connection, real_indexes:)
+      # `using`: :hypopg or :transaction to insist on one way (nil: HypoPG
+      # when available).
+      def initialize(connection, real_indexes:, using: nil)
         @connection = connection
         @raw = connection.raw_connection
-        @real_indexes = real_indexes
-        @method = hypopg? ? :hypopg : (real_indexes ? :transaction : nil)
+        @method = case using
+                  when :hypopg then hypopg? ? :hypopg : nil
+                  when :transaction then real_indexes ? :transaction : nil
+                  else hypopg? ? :hypopg : (real_indexes ? :transaction : nil)
+                  end
       end
 
       # :hypopg, :transaction, or nil (the planner cannot be asked).
       attr_reader :method
 
       # Sets cost_before / cost_after / verified on each suggestion with
-      # served queries; returns the suggestions the planner would use (and
-      # those it could not judge).
+      # served queries; returns the suggestions the planner would use for at
+      # least one of them at MIN_IMPROVEMENT of its cost or more (and those it
+      # could not judge).
       def verify(suggestions)
         return suggestions unless @method
 
@@ -78,7 +87,7 @@ module VirtualTrainerOptimizer
         return true if comparisons.nil? || comparisons.empty?
 
         suggestion.verification = comparisons
-        comparisons.any? { |c| c["index_used"] }
+        comparisons.any? { |c| c["index_used"] && c["improvement"].to_f >= MIN_IMPROVEMENT }
       end
 
       # Runs the block in a transaction that is always rolled back (a
