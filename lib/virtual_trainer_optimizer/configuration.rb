@@ -50,6 +50,9 @@ module VirtualTrainerOptimizer
                  doc: "Distinct query shapes and call sites tracked per unit of work (memory bound)"),
       Option.new(name: :max_slow_queries, default: 100,
                  doc: "Slow queries kept per unit of work"),
+      Option.new(name: :explain_slow_queries, default: false,
+                 doc: "PostgreSQL: add what the generic plan of a slow query shows (sequential scans of large " \
+                      "tables, sorts spilling to disk, ...) to its fix (Rails: on in development)"),
       Option.new(name: :migration_review, default: false,
                  doc: "After db:migrate, warn about foreign keys left without an index and redundant indexes " \
                       "the migrations added (Rails: on in development)"),
@@ -104,6 +107,7 @@ module VirtualTrainerOptimizer
       default(:backtrace_cleaner, cleaner)
       default(:jsonl_path, "log/virtual_trainer_optimizer.jsonl")
       default(:migration_review, env == "development")
+      default(:explain_slow_queries, env == "development")
       self
     end
 

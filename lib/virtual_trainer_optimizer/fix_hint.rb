@@ -284,13 +284,29 @@ module VirtualTrainerOptimizer
 
     def slow_query(finding)
       shape = finding.shape
-      parts = ["#{format('%.1f', finding.max_ms)} ms: check its plan with EXPLAIN ANALYZE"]
+      plan = plan_findings(finding)
+      parts = ["#{format('%.1f', finding.max_ms)} ms: " \
+               "#{plan ? "its plan: #{plan.join('; ')}" : 'check its plan with EXPLAIN ANALYZE'}"]
       if shape
         table = shape.dig("tables", 0, "name")
         parts << shape["lints"].first["message"] if shape["lints"].any?
         parts << missing_index(table, filter_columns(shape, table)) if table
       end
       parts.compact.join("; ")
+    end
+
+    # What PostgreSQL's generic plan of the statement shows (config
+    # explain_slow_queries): the core's plan findings, or nil.
+    def plan_findings(finding)
+      return nil unless VirtualTrainerOptimizer.config.explain_slow_queries && finding.sql
+      return nil unless defined?(ActiveRecord::Base) && GenericPlan.postgresql?(ActiveRecord::Base.connection)
+
+      report = GenericPlan.analyze(ActiveRecord::Base.connection, finding.sql)
+      return nil unless report
+
+      details = report["findings"].map { |f| f["detail"].to_s.chomp(".") }
+      details << "it uses #{report['indexes_used'].join(', ')}" if details.empty? && report["indexes_used"].any?
+      details.empty? ? nil : details
     end
 
     def slow_scope(finding)

@@ -188,6 +188,30 @@ RSpec.describe "Index advisor (#{VirtualTrainer::DB})" do
       expect(CompletedWorkout.count).to be < 1000
     end
 
+    it "adds what the generic plan shows to a slow query's fix, and leaves the app's transaction usable" do
+      connection = ActiveRecord::Base.connection
+      ActiveRecord::Base.transaction do
+        uid = User.order(:id).pick(:id)
+        connection.execute(<<~SQL)
+          INSERT INTO completed_workouts (user_id, workout_id, calories, created_at, updated_at)
+          SELECT (g % 2000) + #{uid}, NULL, g % 700, now(), now() FROM generate_series(1, 50000) g
+        SQL
+        connection.execute("ANALYZE completed_workouts")
+        slow = lambda do
+          VirtualTrainerOptimizer.scan(slow_query_ms: 0.001) { CompletedWorkout.where(user_id: uid).to_a }
+                                 .findings_of(:slow_query).first.suggestion
+        end
+        expect(with_config(explain_slow_queries: false) { slow.call }).to include("check its plan with EXPLAIN ANALYZE")
+        VirtualTrainerOptimizer::FixHint.clear_caches!
+        hint = with_config(explain_slow_queries: true) { slow.call }
+        expect(hint).to match(/its plan: Seq Scan on completed_workouts reads all of its about 5\d{4} rows/)
+        expect(hint).to include("(user_id)")
+        expect(hint).not_to match(/= \d/)
+        expect(CompletedWorkout.count).to be > 50_000 # the transaction goes on
+        raise ActiveRecord::Rollback
+      end
+    end
+
     it "reports unused indexes from the statistics, never unique or primary ones" do
       unused = indexes.analyze(connection: ActiveRecord::Base.connection, kinds: [:unused_index])
       names = unused.map(&:index_name)

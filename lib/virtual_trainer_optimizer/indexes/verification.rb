@@ -1,13 +1,13 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "../generic_plan"
 
 module VirtualTrainerOptimizer
   module Indexes
     # Asks PostgreSQL's planner whether a suggested index would be used: each
-    # served query's generic plan (the statement prepared with $n parameters,
-    # plan_cache_mode = force_generic_plan, so no values are needed) before
-    # and after the index exists — hypothetically with HypoPG when the
+    # served query's generic plan (GenericPlan: no values needed) before and
+    # after the index exists — hypothetically with HypoPG when the
     # extension is available, else created inside a transaction that is
     # rolled back (only where `real_indexes` allows it: test and development
     # databases). The core compares the plans.
@@ -72,10 +72,10 @@ module VirtualTrainerOptimizer
 
       # True unless the planner plans every served query the same without it.
       def judge(suggestion, queries)
-        comparisons = in_transaction do
-          before = queries.map { |q| explain(q["sql"]) }
+        comparisons = GenericPlan.within(@connection) do |raw|
+          before = queries.map { |q| GenericPlan.explain(raw, q["sql"]) }
           name = create(suggestion)
-          after = queries.map { |q| explain(q["sql"]) }
+          after = queries.map { |q| GenericPlan.explain(raw, q["sql"]) }
           before.zip(after).filter_map do |b, a|
             next unless b && a
 
@@ -84,28 +84,11 @@ module VirtualTrainerOptimizer
             comparison
           end
         end
+        @raw.exec("SELECT hypopg_reset()") if @method == :hypopg
         return true if comparisons.nil? || comparisons.empty?
 
         suggestion.verification = comparisons
         comparisons.any? { |c| c["index_used"] && c["improvement"].to_f >= MIN_IMPROVEMENT }
-      end
-
-      # Runs the block in a transaction that is always rolled back (a
-      # savepoint when the connection is inside one already, as under
-      # transactional tests); nil when the database refused something (the
-      # suggestion stays, unverified).
-      def in_transaction
-        nested = @connection.transaction_open?
-        @raw.exec(nested ? "SAVEPOINT vto_verify" : "BEGIN")
-        @raw.exec("SET LOCAL plan_cache_mode = force_generic_plan")
-        yield
-      rescue PG::Error => e
-        VirtualTrainerOptimizer.logger&.debug("[virtual_trainer_optimizer] index verification skipped: #{e.message}")
-        nil
-      ensure
-        @raw.exec(nested ? "ROLLBACK TO SAVEPOINT vto_verify" : "ROLLBACK")
-        @raw.exec("RELEASE SAVEPOINT vto_verify") if nested
-        @raw.exec("SELECT hypopg_reset()") if @method == :hypopg
       end
 
       # The name the planner will show for the new index.
@@ -117,28 +100,6 @@ module VirtualTrainerOptimizer
           @raw.exec(statement)
           suggestion.index_name
         end
-      end
-
-      # The generic plan of a normalized statement (`?` -> $n), or nil when
-      # PostgreSQL cannot prepare it (parameter types it cannot infer).
-      def explain(sql)
-        return nil if sql.match?(/\?[|&]/) # jsonb operators, not placeholders
-
-        n = 0
-        prepared = sql.gsub("?") { "$#{n += 1}" }
-        name = "vto_verify"
-        @raw.exec("SAVEPOINT vto_explain")
-        @raw.exec("PREPARE #{name} AS #{prepared}")
-        args = n.zero? ? "" : "(#{Array.new(n, 'NULL').join(', ')})"
-        plan = @raw.exec("EXPLAIN (FORMAT JSON) EXECUTE #{name}#{args}").getvalue(0, 0)
-        @raw.exec("DEALLOCATE #{name}")
-        @raw.exec("RELEASE SAVEPOINT vto_explain")
-        plan
-      rescue PG::Error
-        @raw.exec("ROLLBACK TO SAVEPOINT vto_explain")
-        # Prepared statements outlive a rollback.
-        @raw.exec("DEALLOCATE #{name}") if @raw.exec("SELECT 1 FROM pg_prepared_statements WHERE name = '#{name}'").ntuples.positive?
-        nil
       end
     end
   end
