@@ -7,7 +7,7 @@ module VirtualTrainerOptimizer
     # search_path (row estimates and sizes), their columns, indexes (keys,
     # expressions, non-default opclasses, ordering, INCLUDE, partial WHERE,
     # method, scans since the statistics were reset), foreign keys and the
-    # planner's distinct-value estimates per column.
+    # planner's distinct-value and width estimates per column.
     module PostgreSQL
       TABLES = <<~SQL
         SELECT c.oid, c.relname, c.reltuples::bigint AS reltuples, pg_total_relation_size(c.oid) AS size
@@ -60,7 +60,7 @@ module VirtualTrainerOptimizer
       # The planner's distinct-value estimates (after ANALYZE): negative
       # values are a fraction of the table's rows.
       STATS = <<~SQL
-        SELECT tablename, attname, n_distinct FROM pg_stats
+        SELECT tablename, attname, n_distinct, avg_width FROM pg_stats
         WHERE schemaname = ANY (current_schemas(false)) AND tablename = ANY ($1::text[]) AND NOT inherited
       SQL
 
@@ -82,7 +82,7 @@ module VirtualTrainerOptimizer
         indexes = raw.exec_params(INDEXES, [oids]).group_by { |r| r["indrelid"] }
         fks = raw.exec_params(FOREIGN_KEYS, [oids]).group_by { |r| r["conrelid"] }
         names = PG::TextEncoder::Array.new.encode(tables.map { |t| t["relname"] })
-        stats = raw.exec_params(STATS, [names]).to_h { |r| [[r["tablename"], r["attname"]], r["n_distinct"].to_f] }
+        stats = raw.exec_params(STATS, [names]).to_h { |r| [[r["tablename"], r["attname"]], r] }
         decoder = PG::TextDecoder::Array.new
         { dialect: "postgresql",
           tables: tables.map do |t|
@@ -91,16 +91,16 @@ module VirtualTrainerOptimizer
             rows = t["reltuples"].to_i
             rows = nil if rows.negative?
             { name: t["relname"], rows: rows, size_bytes: t["size"].to_i,
-              columns: (columns[t["oid"]] || []).map { |c| column(c, distinct(stats[[t["relname"], c["attname"]]], rows)) },
+              columns: (columns[t["oid"]] || []).map { |c| column(c, stats[[t["relname"], c["attname"]]], rows) },
               primary_key: primary ? primary[:keys].map { |k| k[:column] } : [],
               indexes: table_indexes,
               foreign_keys: (fks[t["oid"]] || []).map { |f| foreign_key(f, decoder) } }
           end }
       end
 
-      def column(row, distinct = nil)
+      def column(row, stats = nil, rows = nil)
         { name: row["attname"], type: row["type"], null: !truthy(row["attnotnull"]), default: row["default_value"],
-          distinct: distinct }
+          distinct: stats && distinct(stats["n_distinct"]&.to_f, rows), avg_width: stats && stats["avg_width"]&.to_i }
       end
 
       def distinct(n_distinct, rows)
