@@ -5,7 +5,9 @@
 //! with a recorded workload of 10,000 distinct Rails-like query shapes (20 per
 //! table: equality on `*_id` with `created_at` ranges, ORDER BY ... LIMIT, IN
 //! lists, joins, EXISTS, UPDATE / DELETE filters, some N+1s), parsed and
-//! turned into `workload_index` suggestions. Single-threaded.
+//! turned into `workload_index` suggestions (and the write/read traffic of
+//! `over_indexed_table`, also timed with a threshold low enough to flag
+//! tables). Single-threaded.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench fails loudly
 
 use std::hint::black_box;
@@ -344,6 +346,25 @@ fn main() {
     });
     println!(
         "advise + workload (500 tables, 10,000 shapes): {:8.2} ms/run  ({n} runs)",
+        t.as_secs_f64() * 1e3
+    );
+    // over_indexed_table: no table reaches the default 6 indexes besides
+    // the primary key; with 3 and any write share, the rule runs in full.
+    let low = Options {
+        over_index_min: 3,
+        write_share_min: 0.0,
+        ..options.clone()
+    };
+    let over = advise_report(&schema, &low)
+        .suggestions
+        .iter()
+        .filter(|s| s.kind == SuggestionKind::OverIndexedTable)
+        .count();
+    let (t, n) = measure(budget, || {
+        black_box(advise_report(black_box(&schema), black_box(&low)));
+    });
+    println!(
+        "advise + workload, over_index_min 3 ({over} over_indexed_table suggestions): {:8.2} ms/run  ({n} runs)",
         t.as_secs_f64() * 1e3
     );
     let options_json = serde_json::to_string(&options).unwrap();

@@ -36,7 +36,9 @@ fn schema_from_ddl(ruby: &Ruby, sql: RString, dialect: Value) -> Result<String, 
 /// suggestions. `ArgumentError` (with the decoder's message) for malformed
 /// schema or options JSON; `options_json` may be `""` or `"{}"` for the
 /// defaults. The options carry the recorded workload (`"workload": [...]`,
-/// `"min_total_ms"`, `"min_rows"`) for `workload_index` suggestions.
+/// `"min_total_ms"`, `"min_rows"`) for `workload_index` suggestions, and
+/// `"over_index_min"`, `"write_share_min"`, `"min_writes"` for
+/// `over_indexed_table` ones.
 fn index_advise(ruby: &Ruby, schema: String, options: String) -> Result<String, Error> {
     guard(ruby, || {
         vto_core::index::advise_json(&schema, &options).map_err(|err| to_ruby(ruby, err))

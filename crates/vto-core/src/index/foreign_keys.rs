@@ -3,7 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{inflect, raise, render, table_stats, Context, Suggestion, SuggestionKind, Via, View};
+use super::{
+    inflect, raise, render, size, table_stats, Context, Suggestion, SuggestionKind, Via, View,
+};
 use crate::detect::Priority;
 use crate::schema::{OnDelete, Schema, Table};
 use crate::Dialect;
@@ -238,6 +240,11 @@ pub(crate) fn covering(views: &[View<'_>], candidate: &Candidate) -> Vec<usize> 
 
 pub(crate) fn suggestion(ctx: &Context<'_>, table: &Table, candidate: &Candidate) -> Suggestion {
     let name = render::rails_index_name(render::bare(&table.name), &candidate.columns);
+    let estimate = size::estimate(table, &candidate.columns, ctx.dialect);
+    let mut reason = reason(table, candidate);
+    if let Some(e) = &estimate {
+        reason.push_str(&format!(" The index would take {}.", e.phrase()));
+    }
     let base = match table.rows {
         None => Priority::Medium,
         Some(rows) if rows >= HIGH_ROWS => Priority::High,
@@ -266,13 +273,15 @@ pub(crate) fn suggestion(ctx: &Context<'_>, table: &Table, candidate: &Candidate
             &name,
         ),
         sql: render::create_index_sql(ctx.dialect, &table.name, &name, &candidate.columns, &[]),
-        reason: reason(table, candidate),
+        reason,
         priority,
-        size_bytes: None,
-        trade_offs: trade_offs(ctx.dialect, table),
+        size_bytes: estimate.map(|e| e.bytes),
+        trade_offs: trade_offs(ctx.dialect, table, estimate.as_ref()),
         descending: Vec::new(),
         queries: Vec::new(),
         time_ms: None,
+        droppable: Vec::new(),
+        write_load: None,
     }
 }
 
@@ -334,10 +343,11 @@ fn reason(table: &Table, candidate: &Candidate) -> String {
     }
 }
 
-fn trade_offs(dialect: Dialect, table: &Table) -> String {
+fn trade_offs(dialect: Dialect, table: &Table, estimate: Option<&size::Estimate>) -> String {
+    let space = estimate.map_or_else(String::new, |e| format!(" ({}, estimated)", e.short()));
     format!(
         "Every INSERT, and every UPDATE of the indexed columns, of {} also writes the \
-         index, and it takes disk space. {}",
+         index, and it takes disk space{space}. {}",
         table.name,
         build_note(dialect)
     )

@@ -11,7 +11,14 @@
 //! - `unused_index`: never scanned according to PostgreSQL's statistics;
 //! - `workload_index`: composite indexes for the recorded workload's queries
 //!   (equality columns, then one range or the sort), merged so one index
-//!   serves several queries (the rules: [`workload`]).
+//!   serves several queries (the rules: [`workload`]);
+//! - `over_indexed_table`: a table with many indexes that the recorded
+//!   workload mostly writes to, with the indexes no recorded read could use
+//!   (the rules: [`write_cost`]).
+//!
+//! New indexes (`missing_foreign_key_index`, `workload_index`) carry an
+//! estimate of their size in `size_bytes` when the table's row count is
+//! known (the formula: [`size`]).
 //!
 //! ```
 //! use vto_core::index::{advise, Options, SuggestionKind};
@@ -70,7 +77,9 @@ mod foreign_keys;
 mod inflect;
 mod redundant;
 mod render;
+pub mod size;
 pub mod workload;
+pub mod write_cost;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -86,6 +95,9 @@ pub use render::{rails_index_name, MAX_INDEX_NAME_BYTES};
 pub use workload::{
     WorkloadQuery, WorkloadSummary, CRITICAL_MS, HIGH_MS, LARGE_TABLE_ROWS, MAX_INDEX_COLUMNS,
     MEDIUM_MS,
+};
+pub use write_cost::{
+    WriteLoad, DEFAULT_MIN_WRITES, DEFAULT_OVER_INDEX_MIN, DEFAULT_WRITE_SHARE_MIN,
 };
 
 /// Tables with fewer rows than this (when known) get no workload index
@@ -111,6 +123,9 @@ pub enum SuggestionKind {
     UnusedIndex,
     /// An index the recorded workload's queries need: add it.
     WorkloadIndex,
+    /// A table with many indexes that the workload mostly writes to: drop
+    /// the indexes no recorded read could use, or review the write path.
+    OverIndexedTable,
 }
 
 impl SuggestionKind {
@@ -121,15 +136,17 @@ impl SuggestionKind {
             SuggestionKind::RedundantIndex => "redundant_index",
             SuggestionKind::UnusedIndex => "unused_index",
             SuggestionKind::WorkloadIndex => "workload_index",
+            SuggestionKind::OverIndexedTable => "over_indexed_table",
         }
     }
 
     /// Every kind, in rule order.
-    pub const ALL: [SuggestionKind; 4] = [
+    pub const ALL: [SuggestionKind; 5] = [
         SuggestionKind::MissingForeignKeyIndex,
         SuggestionKind::RedundantIndex,
         SuggestionKind::UnusedIndex,
         SuggestionKind::WorkloadIndex,
+        SuggestionKind::OverIndexedTable,
     ];
 }
 
@@ -165,7 +182,9 @@ impl Via {
 /// ["missing_foreign_key_index"], "workload": [{"fingerprint": "...", "sql":
 /// "SELECT ...", "count": 1200, "total_ms": 5400.5, "locations": [...],
 /// "sources": [...], "n_plus_one": false}], "min_total_ms": 0, "min_rows":
-/// 1000}`. Every field is optional; unknown fields are ignored.
+/// 1000, "over_index_min": 6, "write_share_min": 0.5, "min_writes": 100}`.
+/// Every field is optional (`null` means the default); unknown fields are
+/// ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     /// The `ActiveRecord::Migration[...]` version of generated migrations:
@@ -187,6 +206,24 @@ pub struct Options {
     /// ([`DEFAULT_MIN_ROWS`] when missing or `null`).
     #[serde(default = "default_min_rows", deserialize_with = "min_rows")]
     pub min_rows: u64,
+    /// `over_indexed_table`: indexes besides the primary key from which a
+    /// table can be flagged ([`DEFAULT_OVER_INDEX_MIN`]).
+    #[serde(
+        default = "default_over_index_min",
+        deserialize_with = "over_index_min"
+    )]
+    pub over_index_min: usize,
+    /// `over_indexed_table`: the least share of write calls, from 0 to 1
+    /// ([`DEFAULT_WRITE_SHARE_MIN`]).
+    #[serde(
+        default = "default_write_share_min",
+        deserialize_with = "write_share_min"
+    )]
+    pub write_share_min: f64,
+    /// `over_indexed_table`: the least number of write calls recorded
+    /// ([`DEFAULT_MIN_WRITES`]).
+    #[serde(default = "default_min_writes", deserialize_with = "min_writes")]
+    pub min_writes: u64,
 }
 
 impl Default for Options {
@@ -197,6 +234,9 @@ impl Default for Options {
             workload: Vec::new(),
             min_total_ms: 0.0,
             min_rows: DEFAULT_MIN_ROWS,
+            over_index_min: DEFAULT_OVER_INDEX_MIN,
+            write_share_min: DEFAULT_WRITE_SHARE_MIN,
+            min_writes: DEFAULT_MIN_WRITES,
         }
     }
 }
@@ -207,6 +247,43 @@ fn default_min_rows() -> u64 {
 
 fn min_rows<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(crate::schema::count(d)?.unwrap_or(DEFAULT_MIN_ROWS))
+}
+
+fn default_over_index_min() -> usize {
+    DEFAULT_OVER_INDEX_MIN
+}
+
+fn over_index_min<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    Ok(
+        crate::schema::count(d)?.map_or(DEFAULT_OVER_INDEX_MIN, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        }),
+    )
+}
+
+fn default_write_share_min() -> f64 {
+    DEFAULT_WRITE_SHARE_MIN
+}
+
+/// A fraction from 0 to 1; `null` is the default.
+fn write_share_min<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(DEFAULT_WRITE_SHARE_MIN),
+        Some(n) => match n.as_f64() {
+            Some(f) if (0.0..=1.0).contains(&f) => Ok(f),
+            _ => Err(serde::de::Error::custom(format!(
+                "write_share_min must be a fraction from 0 to 1 (0.5 for half the calls), got {n}"
+            ))),
+        },
+    }
+}
+
+fn default_min_writes() -> u64 {
+    DEFAULT_MIN_WRITES
+}
+
+fn min_writes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(crate::schema::count(d)?.unwrap_or(DEFAULT_MIN_WRITES))
 }
 
 impl Options {
@@ -276,18 +353,21 @@ fn version<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 /// "columns": ["user_id"], "index_name": "index_completed_workouts_on_user_id",
 /// "covered_by": null, "via": "declared", "references": "users",
 /// "on_delete": "cascade", "migration": "class ...", "sql": "CREATE INDEX ...",
-/// "reason": "...", "priority": "high", "size_bytes": null, "trade_offs": "...",
-/// "descending": [], "queries": [], "time_ms": null}`.
+/// "reason": "...", "priority": "high", "size_bytes": 5611520, "trade_offs": "...",
+/// "descending": [], "queries": [], "time_ms": null, "droppable": [],
+/// "write_load": null}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
     /// What it is about.
     pub kind: SuggestionKind,
     /// The table.
     pub table: String,
-    /// Key columns in index order; an expression key as its SQL text.
+    /// Key columns in index order; an expression key as its SQL text;
+    /// empty for an over-indexed table.
     pub columns: Vec<String>,
     /// The existing index (redundant, unused) or the proposed one, named as
-    /// Rails would name it (missing foreign key index).
+    /// Rails would name it (missing foreign key index, workload index);
+    /// empty for an over-indexed table (its indexes are in `droppable`).
     pub index_name: String,
     /// The index that makes this one redundant.
     pub covered_by: Option<String>,
@@ -297,15 +377,20 @@ pub struct Suggestion {
     pub references: Option<String>,
     /// The foreign key's `ON DELETE` action, when known.
     pub on_delete: Option<OnDelete>,
-    /// A complete Rails migration class that makes the change.
+    /// A complete Rails migration class that makes the change; empty for an
+    /// over-indexed table with no index to drop.
     pub migration: String,
-    /// The SQL that the migration runs.
+    /// The SQL that the migration runs (one statement a line).
     pub sql: String,
     /// Why, with the numbers that are known.
     pub reason: String,
     /// How urgent.
     pub priority: Priority,
-    /// Size of the existing index in bytes, when known.
+    /// Size in bytes: of the existing index (redundant, unused) when known;
+    /// the estimated size of the proposed index (missing foreign key index,
+    /// workload index) when the table's row count is known ([`size`]); the
+    /// total of the `droppable` indexes (over-indexed table) when all their
+    /// sizes are known.
     pub size_bytes: Option<u64>,
     /// What the change costs or loses.
     pub trade_offs: String,
@@ -318,6 +403,12 @@ pub struct Suggestion {
     pub queries: Vec<WorkloadQuery>,
     /// Total time of `queries` in milliseconds; `null` without queries.
     pub time_ms: Option<f64>,
+    /// `over_indexed_table`: the indexes no recorded read could use, which
+    /// the migration removes, by name; empty otherwise.
+    pub droppable: Vec<String>,
+    /// `over_indexed_table`: the table's recorded writes and reads; `null`
+    /// otherwise.
+    pub write_load: Option<WriteLoad>,
 }
 
 /// [`advise_report`]'s result: the suggestions and what the workload
@@ -375,8 +466,11 @@ pub fn advise_report(schema: &Schema, options: &Options) -> Report {
         // The unindexed foreign key each group leads with, if any.
         let mut group_fk: Vec<Option<(&foreign_keys::Candidate, Priority)>> =
             vec![None; groups.len()];
+        // Indexes that lead with a foreign key's columns.
+        let mut fk_covers: HashSet<usize> = HashSet::new();
         for candidate in candidates.get(table_index).into_iter().flatten() {
             let covering = foreign_keys::covering(views, candidate);
+            fk_covers.extend(covering.iter().copied());
             match covering.as_slice() {
                 [] => {
                     let mut fk = foreign_keys::suggestion(&ctx, table, candidate);
@@ -457,6 +551,8 @@ pub fn advise_report(schema: &Schema, options: &Options) -> Report {
             }
         }
         let mut flagged: HashSet<&str> = HashSet::new();
+        // Indexes another rule suggests removing, with that rule.
+        let mut separately: Vec<(String, SuggestionKind)> = Vec::new();
         if options.wants(SuggestionKind::RedundantIndex) {
             for found in redundant::find(views) {
                 let (Some(view), Some(cover)) =
@@ -465,6 +561,7 @@ pub fn advise_report(schema: &Schema, options: &Options) -> Report {
                     continue;
                 };
                 flagged.insert(view.index.name.as_str());
+                separately.push((view.index.name.clone(), SuggestionKind::RedundantIndex));
                 out.push(redundant::suggestion(
                     &ctx,
                     table,
@@ -482,7 +579,29 @@ pub fn advise_report(schema: &Schema, options: &Options) -> Report {
                     && !flagged.contains(v.index.name.as_str())
                     && !sole_covers.contains(&(table.name.as_str(), v.index.name.clone()))
             }) {
+                separately.push((view.index.name.clone(), SuggestionKind::UnusedIndex));
                 out.push(unused_suggestion(&ctx, table, &view.index));
+            }
+        }
+        if options.wants(SuggestionKind::OverIndexedTable) {
+            separately.sort();
+            separately.dedup();
+            let facts = write_cost::TableFacts {
+                fk_covers: &fk_covers,
+                separately: &separately,
+            };
+            if let Some(suggestion) = analysis.traffic.get(table_index).and_then(|traffic| {
+                write_cost::suggestion(
+                    &ctx,
+                    options,
+                    table,
+                    views,
+                    traffic,
+                    &facts,
+                    &analysis.queries,
+                )
+            }) {
+                out.push(suggestion);
             }
         }
     }
@@ -764,6 +883,8 @@ fn unused_suggestion(ctx: &Context<'_>, table: &Table, index: &Index) -> Suggest
         descending: Vec::new(),
         queries: Vec::new(),
         time_ms: None,
+        droppable: Vec::new(),
+        write_load: None,
         trade_offs: "Dropping it speeds up writes and frees its space. Scans are counted \
                      per server since the last statistics reset: check the replicas and \
                      rarely run jobs (monthly reports, backfills) first; bringing it back \

@@ -233,5 +233,7 @@ pub(crate) fn suggestion(
         descending: Vec::new(),
         queries: Vec::new(),
         time_ms: None,
+        droppable: Vec::new(),
+        write_load: None,
     }
 }

@@ -470,6 +470,48 @@ pub(crate) fn remove_index_migration(
     table: &str,
     index: &Index,
 ) -> String {
+    let class = format!("Remove{}", camelize(&index.name));
+    let class = if class == "Remove" {
+        "RemoveIndex".to_owned()
+    } else {
+        class
+    };
+    migration(
+        &class,
+        version,
+        dialect,
+        &remove_index_call(dialect, table, index),
+    )
+}
+
+/// The migration that removes every index of `indexes` from `table`, one
+/// reversible `remove_index` each ([`remove_index_migration`] for one).
+pub(crate) fn remove_indexes_migration(
+    dialect: Dialect,
+    version: &str,
+    table: &str,
+    indexes: &[&Index],
+) -> String {
+    match indexes {
+        [] => String::new(),
+        [one] => remove_index_migration(dialect, version, table, one),
+        many => {
+            let calls: Vec<String> = many
+                .iter()
+                .map(|index| remove_index_call(dialect, table, index))
+                .collect();
+            migration(
+                &format!("RemoveUnreadIndexesFrom{}", camelize(table)),
+                version,
+                dialect,
+                &calls.join("\n    "),
+            )
+        }
+    }
+}
+
+/// `remove_index :table, column: ..., name: ..., <options>`.
+fn remove_index_call(dialect: Dialect, table: &str, index: &Index) -> String {
     let mut args = vec![ruby_symbol(table)];
     let expressions = index.keys.iter().any(|k| k.column.is_none());
     if expressions {
@@ -524,18 +566,7 @@ pub(crate) fn remove_index_migration(
     if dialect == Dialect::Postgres {
         args.push("algorithm: :concurrently".to_owned());
     }
-    let class = format!("Remove{}", camelize(&index.name));
-    let class = if class == "Remove" {
-        "RemoveIndex".to_owned()
-    } else {
-        class
-    };
-    migration(
-        &class,
-        version,
-        dialect,
-        &format!("remove_index {}", args.join(", ")),
-    )
+    format!("remove_index {}", args.join(", "))
 }
 
 /// The table name without its schema.

@@ -106,7 +106,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::foreign_keys::{build_note, Candidate as ForeignKey};
-use super::{render, table_stats, Context, Options, Suggestion, SuggestionKind, View};
+use super::write_cost::{self, Traffic};
+use super::{render, size, table_stats, Context, Options, Suggestion, SuggestionKind, View};
 use crate::detect::Priority;
 use crate::schema::{self, Schema, Table};
 use crate::sql::shape::{Clause, Direction, PredicateOp, Shape, StatementKind};
@@ -412,13 +413,13 @@ fn served(indexes: &[Existing<'_>], need: &Need, value_eq: &[String]) -> bool {
 }
 
 /// Schema tables by the names statements use.
-struct Tables<'a> {
+pub(crate) struct Tables<'a> {
     exact: HashMap<&'a str, usize>,
     lower: HashMap<String, usize>,
 }
 
 impl<'a> Tables<'a> {
-    fn new(schema: &'a Schema) -> Self {
+    pub(crate) fn new(schema: &'a Schema) -> Self {
         let mut exact = HashMap::new();
         let mut lower = HashMap::new();
         // The first table of a name wins.
@@ -431,7 +432,7 @@ impl<'a> Tables<'a> {
 
     /// Exact, without the default schema (`public.`, `main.`), then
     /// case-insensitively (unquoted names fold to lower case).
-    fn find(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
         let stripped = name
             .strip_prefix("public.")
             .or_else(|| name.strip_prefix("main."))
@@ -546,6 +547,9 @@ pub(crate) struct Analysis {
     pub queries: Vec<WorkloadQuery>,
     pub by_table: Vec<Vec<Group>>,
     pub summary: WorkloadSummary,
+    /// Per table, what the workload writes and reads (only when
+    /// `over_indexed_table` is asked for).
+    pub traffic: Vec<Traffic>,
 }
 
 /// Deduplicates by fingerprint (counts and times added up, call sites and
@@ -694,13 +698,16 @@ pub(crate) fn analyze(schema: &Schema, options: &Options, views: &[Vec<View<'_>>
     let queries = dedupe(&options.workload, schema.dialect);
     summary.queries = queries.len();
     let mut by_table: Vec<Vec<Group>> = vec![Vec::new(); schema.tables.len()];
+    let mut traffic: Vec<Traffic> = vec![Traffic::default(); schema.tables.len()];
     if queries.is_empty() {
         return Analysis {
             queries,
             by_table,
             summary,
+            traffic,
         };
     }
+    let wants_traffic = options.wants(SuggestionKind::OverIndexedTable);
     let tables = Tables::new(schema);
     let existing: Vec<Vec<Existing<'_>>> = schema
         .tables
@@ -722,6 +729,14 @@ pub(crate) fn analyze(schema: &Schema, options: &Options, views: &[Vec<View<'_>>
         let shape = match analyze_uncached(text.as_bytes(), schema.dialect, Limits::default()) {
             Ok(shape) => shape,
             Err(_) => {
+                if wants_traffic {
+                    write_cost::record_unparseable(
+                        &mut traffic,
+                        &tables,
+                        &query.sql,
+                        schema.dialect,
+                    );
+                }
                 summary.unparseable += 1;
                 if summary.unparseable_fingerprints.len() < LISTED_UNPARSEABLE {
                     summary
@@ -731,6 +746,17 @@ pub(crate) fn analyze(schema: &Schema, options: &Options, views: &[Vec<View<'_>>
                 continue;
             }
         };
+        if wants_traffic {
+            write_cost::record(
+                &mut traffic,
+                &tables,
+                schema,
+                &shape,
+                &query.sql,
+                position,
+                query.count,
+            );
+        }
         for (table, need) in needs(&shape, &build, &mut summary) {
             let keys: Vec<(String, bool)> = need
                 .keys
@@ -769,6 +795,7 @@ pub(crate) fn analyze(schema: &Schema, options: &Options, views: &[Vec<View<'_>>
         queries,
         by_table,
         summary,
+        traffic,
     }
 }
 
@@ -1396,6 +1423,10 @@ pub(crate) fn suggestion(
         reason.push(' ');
         reason.push_str(&n1);
     }
+    let estimate = size::estimate(table, &columns, ctx.dialect);
+    if let Some(e) = &estimate {
+        reason.push_str(&format!(" The index would take {}.", e.phrase()));
+    }
     let mut priority = priority(group.time_ms, table.rows);
     if let Some((fk, fk_priority)) = fk {
         let target = fk.to_table.as_deref().unwrap_or("its parent table");
@@ -1431,20 +1462,29 @@ pub(crate) fn suggestion(
         sql: render::create_index_sql(ctx.dialect, &table.name, &name, &columns, &descending),
         reason,
         priority,
-        size_bytes: None,
-        trade_offs: trade_offs(ctx.dialect, table, views, group),
+        size_bytes: estimate.map(|e| e.bytes),
+        trade_offs: trade_offs(ctx.dialect, table, views, group, estimate.as_ref()),
         descending,
         queries: served.into_iter().cloned().collect(),
         time_ms: Some(group.time_ms),
+        droppable: Vec::new(),
+        write_load: None,
     }
 }
 
-fn trade_offs(dialect: Dialect, table: &Table, views: &[View<'_>], group: &Group) -> String {
+fn trade_offs(
+    dialect: Dialect,
+    table: &Table,
+    views: &[View<'_>],
+    group: &Group,
+    estimate: Option<&size::Estimate>,
+) -> String {
     let existing = views.len();
     let columns: Vec<String> = group.keys.iter().map(|(c, _)| c.clone()).collect();
+    let space = estimate.map_or_else(String::new, |e| format!(" ({}, estimated)", e.short()));
     let mut out = format!(
         "{} already has {} index{}; this one makes {}, and every INSERT and DELETE, and \
-         every UPDATE of {}, writes it too; it also takes disk space.",
+         every UPDATE of {}, writes it too; it also takes disk space{space}.",
         table.name,
         existing,
         if existing == 1 { "" } else { "es" },

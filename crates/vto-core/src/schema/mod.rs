@@ -20,7 +20,8 @@
 //!   "tables": [{
 //!     "name": "completed_workouts", "rows": 1200, "size_bytes": 81920,
 //!     "columns": [{"name": "id", "type": "bigint", "null": false, "default": null},
-//!                 {"name": "user_id", "type": "bigint", "null": false, "distinct": 310}],
+//!                 {"name": "user_id", "type": "bigint", "null": false, "distinct": 310,
+//!                  "avg_width": 8}],
 //!     "primary_key": ["id"],
 //!     "indexes": [{"name": "index_completed_workouts_on_user_id_and_created_at",
 //!                  "unique": false, "method": "btree", "where": null,
@@ -37,6 +38,7 @@
 //! let table = schema.table("completed_workouts").unwrap();
 //! assert_eq!(table.rows, Some(1200));
 //! assert_eq!(table.columns[1].distinct, Some(310));
+//! assert_eq!(table.columns[1].avg_width, Some(8));
 //! assert_eq!(table.foreign_keys[0].on_delete, Some(OnDelete::Cascade));
 //! assert_eq!(table.indexes[0].keys[1].column.as_deref(), Some("created_at"));
 //! # Ok::<(), vto_core::Error>(())
@@ -189,6 +191,12 @@ pub struct Column {
     /// index advisor orders equality columns by it.
     #[serde(default, deserialize_with = "count")]
     pub distinct: Option<u64>,
+    /// Average width of the column's values in bytes (PostgreSQL's
+    /// `pg_stats.avg_width`), when known; `null`, missing or negative:
+    /// unknown. The index advisor estimates the size of a new index from it
+    /// (else from the type name: [`crate::index::size`]).
+    #[serde(default, deserialize_with = "count")]
+    pub avg_width: Option<u64>,
 }
 
 impl Column {
@@ -200,6 +208,7 @@ impl Column {
             null: true,
             default: None,
             distinct: None,
+            avg_width: None,
         }
     }
 }
