@@ -10,7 +10,7 @@ module VirtualTrainerOptimizer
   # through the core's analyses, as suggestions with the migration, the SQL,
   # the reason and a priority.
   module Indexes
-    KINDS = %i[missing_foreign_key_index redundant_index unused_index workload_index].freeze
+    KINDS = %i[missing_foreign_key_index redundant_index unused_index workload_index over_indexed_table].freeze
 
     # One suggestion. `columns` are in index order; `index_name` is the
     # existing index (redundant, unused) or the name Rails would give the new
@@ -23,7 +23,7 @@ module VirtualTrainerOptimizer
     # comparison per served query and `cost_before` / `cost_after` their sums.
     class Suggestion
       FIELDS = %i[kind table columns descending index_name covered_by via references on_delete migration sql reason
-                  priority size_bytes trade_offs queries time_ms].freeze
+                  priority size_bytes trade_offs queries time_ms droppable write_load].freeze
       attr_reader(*FIELDS)
       attr_reader :verification
 
@@ -85,7 +85,7 @@ module VirtualTrainerOptimizer
     # off on a test database or a replica, whose statistics say nothing
     # about production.
     def analyze(connection: nil, structure_sql: nil, dialect: nil, kinds: nil, usage: true, workload: nil,
-                verify: false, real_indexes: nil, min_total_ms: nil, min_rows: nil)
+                verify: false, real_indexes: nil, **thresholds)
       if connection.nil? == structure_sql.nil?
         raise ArgumentError, "Indexes.analyze needs connection: or structure_sql: (one of them)"
       end
@@ -100,8 +100,7 @@ module VirtualTrainerOptimizer
                  # The models loaded here know foreign keys a structure.sql may not declare.
                  parsed.merge("associations" => Introspection.associations(parsed["tables"].map { |t| t["name"] }))
                end
-      suggestions = advise(schema, kinds: kinds, workload: Workload.from(workload, dialect: dialect),
-                                   min_total_ms: min_total_ms, min_rows: min_rows)
+      suggestions = advise(schema, kinds: kinds, workload: Workload.from(workload, dialect: dialect), **thresholds)
       return suggestions unless verify
 
       using = verify == true ? nil : verify
@@ -133,16 +132,25 @@ module VirtualTrainerOptimizer
       [parsed["schema"], parsed["warnings"]]
     end
 
-    # `min_total_ms`: workload indexes serving less recorded time are left
-    # out (default 0); `min_rows`: tables known to be smaller are left out of
-    # workload advice (default 1000: a sequential scan of them is fine).
-    def advise(schema, kinds: nil, workload: [], min_total_ms: nil, min_rows: nil)
+    # Thresholds (the core's defaults when not given): `min_total_ms`,
+    # workload indexes serving less recorded time are left out (0);
+    # `min_rows`, tables known to be smaller are left out of workload advice
+    # (1000: a sequential scan of them is fine); `over_index_min`,
+    # `write_share_min`, `min_writes`: a table with at least that many
+    # indexes, that share of writes among its recorded calls and that many
+    # write calls is over-indexed (6, 0.5, 100).
+    THRESHOLDS = %i[min_total_ms min_rows over_index_min write_share_min min_writes].freeze
+
+    def advise(schema, kinds: nil, workload: [], **thresholds)
+      unknown = thresholds.keys - THRESHOLDS
+      raise ArgumentError, "unknown options #{unknown.inspect} (known: #{THRESHOLDS.join(', ')})" unless unknown.empty?
+
       kinds = kinds && Array(kinds).map(&:to_sym)
       unknown = kinds ? kinds - KINDS : []
       raise ArgumentError, "unknown kinds #{unknown.inspect} (known: #{KINDS.join(', ')})" unless unknown.empty?
 
-      options = { migration_version: migration_version, kinds: kinds&.map(&:to_s), workload: workload,
-                  min_total_ms: min_total_ms, min_rows: min_rows }.compact
+      options = { migration_version: migration_version, kinds: kinds&.map(&:to_s), workload: workload }
+                .merge(thresholds).compact
       JSON.parse(Native.index_advise(JSON.generate(schema), JSON.generate(options))).map { |s| Suggestion.new(s) }
     end
 

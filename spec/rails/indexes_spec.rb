@@ -138,6 +138,22 @@ RSpec.describe "Index advisor (#{VirtualTrainer::DB})" do
       FileUtils.rm_f(path)
     end
 
+    it "flags a write-heavy table with more indexes than its reads use" do
+      writes = ["INSERT INTO api_request_logs (user_id, request_id, path, status, created_at, updated_at) " \
+                "VALUES (1, 'r', '/p', 200, '2026-01-01', '2026-01-01')"] * 150
+      reads = ["SELECT * FROM api_request_logs WHERE path = '/p' ORDER BY created_at"] * 10
+      found = indexes.analyze(connection: ActiveRecord::Base.connection, usage: false, kinds: [:over_indexed_table],
+                              workload: writes + reads, over_index_min: 5)
+      expect(found.size).to eq(1)
+      s = found.first
+      expect([s.table, s.write_load["writes"], s.write_load["reads"]]).to eq(["api_request_logs", 150, 10])
+      # Unique, redundant ones (reported as such) and those a read uses are never listed for removal.
+      expect(s.droppable).to eq(["index_api_request_logs_on_request_id_and_status"])
+      expect(s.migration).to include('remove_index :api_request_logs, column: [:request_id, :status]')
+      expect { indexes.analyze(connection: ActiveRecord::Base.connection, workload: writes, over_index: 1) }
+        .to raise_error(ArgumentError, /unknown options \[:over_index\]/)
+    end
+
     it "checks its workload argument" do
       expect { indexes.analyze(connection: ActiveRecord::Base.connection, workload: 42) }
         .to raise_error(ArgumentError, /scan result, an Array of SQL strings or the path/)
@@ -176,6 +192,8 @@ RSpec.describe "Index advisor (#{VirtualTrainer::DB})" do
           expect(composite.verified).to be(true)
           expect(composite.cost_after).to be < composite.cost_before / 10
           expect(composite.reason).to include("covers the foreign key user_id")
+          expect(composite.reason).to match(/The index would take about [\d.]+ [KM]B for 5\d,\d{3} rows \(estimated\)/)
+          expect(composite.size_bytes).to be_between(500_000, 3_000_000)
           expect(found.select { |s| s.table == "completed_workouts" }.map(&:columns)).to eq([%w[user_id created_at]])
         end
         expect { indexes.analyze(connection: connection, workload: result, verify: :maybe) }
