@@ -54,6 +54,10 @@ module VirtualTrainerOptimizer
 
     attr_writer :suggestion
     attr_accessor :table, :column
+    # For a slow query on PostgreSQL with config.explain_slow_queries: the
+    # core's analysis of its generic plan ("findings", "seq_scans",
+    # "indexes_used", "total_cost", ...).
+    attr_accessor :plan
     attr_reader :budget_ms, :view_ms
 
     # The query's parsed shape (as SQL.analyze returns it), parsed on first use.
@@ -102,7 +106,7 @@ module VirtualTrainerOptimizer
       { kind: kind, fingerprint: fingerprint, count: count, sql: sql, location: location, context: context,
         suggestion: suggestion, priority: priority, total_ms: total_ms.round(3), max_ms: max_ms.round(3),
         db_ms: db_ms.round(3), scope_kind: scope_kind, scope_name: scope_name, elapsed_ms: elapsed_ms.round(3),
-        table: table, column: column }
+        table: table, column: column }.tap { |h| h[:plan_findings] = plan["findings"] if plan }
     end
 
     def inspect

@@ -304,6 +304,7 @@ module VirtualTrainerOptimizer
       report = GenericPlan.analyze(ActiveRecord::Base.connection, finding.sql)
       return nil unless report
 
+      finding.plan = report
       details = report["findings"].map { |f| f["detail"].to_s.chomp(".") }
       details << "it uses #{report['indexes_used'].join(', ')}" if details.empty? && report["indexes_used"].any?
       details.empty? ? nil : details

@@ -215,15 +215,19 @@ RSpec.describe "Index advisor (#{VirtualTrainer::DB})" do
           SELECT (g % 2000) + #{uid}, NULL, g % 700, now(), now() FROM generate_series(1, 50000) g
         SQL
         connection.execute("ANALYZE completed_workouts")
+        finding = nil
         slow = lambda do
-          VirtualTrainerOptimizer.scan(slow_query_ms: 0.001) { CompletedWorkout.where(user_id: uid).to_a }
-                                 .findings_of(:slow_query).first.suggestion
+          finding = VirtualTrainerOptimizer.scan(slow_query_ms: 0.001) { CompletedWorkout.where(user_id: uid).to_a }
+                                           .findings_of(:slow_query).first
+          finding.suggestion
         end
         expect(with_config(explain_slow_queries: false) { slow.call }).to include("check its plan with EXPLAIN ANALYZE")
         VirtualTrainerOptimizer::FixHint.clear_caches!
         hint = with_config(explain_slow_queries: true) { slow.call }
         expect(hint).to match(/its plan: Seq Scan on completed_workouts reads all of its about 5\d{4} rows/)
         expect(hint).to include("(user_id)")
+        expect(finding.plan["findings"].map { |f| f["kind"] }).to eq(["seq_scan_on_large_table"])
+        expect(finding.to_h[:plan_findings].first).to include("relation" => "completed_workouts")
         expect(hint).not_to match(/= \d/)
         expect(CompletedWorkout.count).to be > 50_000 # the transaction goes on
         raise ActiveRecord::Rollback
