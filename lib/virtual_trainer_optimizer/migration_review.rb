@@ -1,13 +1,36 @@
 # frozen_string_literal: true
 
 module VirtualTrainerOptimizer
-  # After `db:migrate` (development by default: config.migration_review), says
+  # After migrations run (development by default: config.migration_review), says
   # what the migrations just run added that the index rules reject: a foreign
   # key column without an index, an index that an existing one makes
   # redundant. It compares the advice before and after the migration, so what
   # was there already is not repeated on every migrate.
   module MigrationReview
     KINDS = %i[missing_foreign_key_index redundant_index].freeze
+
+    # Prepended to ActiveRecord::Migrator (by the Railtie, through
+    # ActiveSupport.on_load(:active_record)): `migrate` is what db:migrate,
+    # db:prepare, db:migrate:up/down and MigrationContext#up/down all run,
+    # in every Rails version this gem supports.
+    module Hook
+      def migrate(*args, **kwargs, &block)
+        return super unless MigrationReview.enabled?
+
+        before = MigrationReview.guard { MigrationReview.snapshot }
+        result = super
+        MigrationReview.guard { MigrationReview.review(before) } if before
+        result
+      end
+    end
+
+    # Never lets the review break a migration: says why it was skipped.
+    def self.guard
+      yield
+    rescue StandardError => e
+      warn "[virtual_trainer_optimizer] migration review skipped: #{e.class}: #{e.message}"
+      nil
+    end
 
     module_function
 

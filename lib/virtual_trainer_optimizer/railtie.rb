@@ -20,6 +20,10 @@ module VirtualTrainerOptimizer
 
     initializer "virtual_trainer_optimizer.hooks" do
       ActiveSupport.on_load(:active_job) { include Integrations::ActiveJob }
+      ActiveSupport.on_load(:active_record) do
+        require_relative "migration_review"
+        ActiveRecord::Migrator.prepend(MigrationReview::Hook)
+      end
       Integrations::Sidekiq.install! if defined?(::Sidekiq) && ::Sidekiq.respond_to?(:configure_server)
     end
 
@@ -35,13 +39,6 @@ module VirtualTrainerOptimizer
 
     rake_tasks do
       load File.expand_path("tasks/vto.rake", __dir__)
-      # The migration review wraps db:migrate: the advice before it runs
-      # (a prerequisite), then what the migrations added (an action after).
-      if Rake::Task.task_defined?("db:migrate")
-        Rake::Task["db:migrate"].enhance(["vto:migration_review:before"]) do
-          Rake::Task["vto:migration_review:after"].invoke
-        end
-      end
     end
 
     generators do

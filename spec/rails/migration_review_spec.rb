@@ -6,7 +6,7 @@ require "stringio"
 require "tmpdir"
 
 # db:migrate through the app's own rake tasks, with the migration review the
-# Railtie hangs around it.
+# Railtie prepends to ActiveRecord::Migrator.
 RSpec.describe "Migration review (#{VirtualTrainer::DB})" do
   around do |example|
     Dir.mktmpdir("vto-migrate") do |dir|
@@ -17,7 +17,7 @@ RSpec.describe "Migration review (#{VirtualTrainer::DB})" do
       tasks.migrations_paths = [dir]
       ActiveRecord::Migrator.migrations_paths = [dir]
       ActiveRecord::Base.dump_schema_after_migration = false
-      Rails.application.load_tasks unless Rake::Task.task_defined?("vto:migration_review:before")
+      Rails.application.load_tasks unless Rake::Task.task_defined?("db:migrate")
       example.run
     ensure
       tasks.migrations_paths, ActiveRecord::Migrator.migrations_paths,
@@ -35,7 +35,7 @@ RSpec.describe "Migration review (#{VirtualTrainer::DB})" do
     verbose = ENV["VERBOSE"]
     ENV["VERBOSE"] = "false"
     $stderr = err
-    %w[db:migrate vto:migration_review:before vto:migration_review:after].each { |t| Rake::Task[t].reenable }
+    Rake::Task["db:migrate"].reenable
     Rake::Task["db:migrate"].invoke
     err.string
   ensure
@@ -64,6 +64,26 @@ RSpec.describe "Migration review (#{VirtualTrainer::DB})" do
     expect(out).to include("[virtual_trainer_optimizer] the migration added index_workouts_user, which " \
                            "index_workouts_on_user_id makes redundant")
     expect(out).not_to include("diets", "api_request_logs") # there before the migration
+  end
+
+  it "reviews migrations run without rake too (MigrationContext#up)" do
+    File.write(File.join(@dir, "20260103000000_add_console_workout_notes.rb"), <<~RUBY)
+      class AddConsoleWorkoutNotes < ActiveRecord::Migration[#{ActiveRecord::Migration.current_version}]
+        def change
+          create_table(:workout_notes) { |t| t.bigint :workout_id }
+        end
+      end
+    RUBY
+    err = StringIO.new
+    saved = $stderr
+    $stderr = err
+    ActiveRecord::Migration.suppress_messages do
+      with_config(migration_review: true) { ActiveRecord::Base.connection.migration_context.up }
+    end
+    $stderr = saved
+    expect(err.string).to include("the migration left workout_notes.workout_id without an index")
+  ensure
+    $stderr = saved
   end
 
   it "stays quiet when the review is off" do

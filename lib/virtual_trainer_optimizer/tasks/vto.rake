@@ -45,23 +45,4 @@ namespace :vto do
     end
     $stdout.write(VirtualTrainerOptimizer::Indexes::Render.render(suggestions, format))
   end
-
-  namespace :migration_review do
-    # Run around db:migrate by the Railtie when config.migration_review is on.
-    task before: :environment do
-      require "virtual_trainer_optimizer/migration_review"
-      review = VirtualTrainerOptimizer::MigrationReview
-      @vto_migration_snapshot = review.snapshot if review.enabled?
-    rescue StandardError => e
-      warn "[virtual_trainer_optimizer] migration review skipped: #{e.class}: #{e.message}"
-    end
-
-    task after: :environment do
-      require "virtual_trainer_optimizer/migration_review"
-      review = VirtualTrainerOptimizer::MigrationReview
-      review.review(@vto_migration_snapshot) if @vto_migration_snapshot && review.enabled?
-    rescue StandardError => e
-      warn "[virtual_trainer_optimizer] migration review skipped: #{e.class}: #{e.message}"
-    end
-  end
 end
