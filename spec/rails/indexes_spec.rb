@@ -163,6 +163,25 @@ RSpec.describe "Index advisor (#{VirtualTrainer::DB})" do
     end
   end
 
+  if db == "sqlite"
+    it "describes a table by PRAGMA as it does from its CREATE statement (the fallback for what it cannot parse)" do
+      sqlite = VirtualTrainerOptimizer::Introspection::SQLite
+      connection = ActiveRecord::Base.connection
+      parsed = sqlite.schema(connection)["tables"].to_h { |t| [t["name"], t] }
+      shape = lambda do |t|
+        [t["primary_key"], t["indexes"].map { |i| [i["name"], i["keys"].map { |k| k["column"] }, i["unique"]] }.sort,
+         t["foreign_keys"].map { |f| [f["columns"], f["to_table"], f["on_delete"]] }, t["columns"].map { |c| c["name"] }]
+      end
+      %w[api_request_logs notifications team_memberships likes].each do |name|
+        pragma = JSON.parse(JSON.generate(sqlite.from_pragma(connection, name)))
+        expected = shape.call(parsed[name])
+        # PRAGMA cannot describe a partial index: the fallback leaves it out.
+        expected[1].reject! { |i| i[0] == "index_notifications_unread" }
+        expect(shape.call(pragma)).to eq(expected)
+      end
+    end
+  end
+
   if db == "postgresql"
     it "verifies workload indexes with the planner (HypoPG, or a rolled-back index), inside an open transaction, " \
        "and drops what it would not use" do
