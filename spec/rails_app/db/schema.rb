@@ -123,4 +123,42 @@ ActiveRecord::Schema.define do
     add_index :exercises, :name, using: :gin, opclass: :gin_trgm_ops, name: "index_exercises_on_name_trgm"
     add_index :users, "lower(email)", name: "index_users_on_lower_email"
   end
+
+  # Retention and governance fixtures: personal and health columns, a soft
+  # delete, logs that grow, a food catalogue whose calories are not about a
+  # person, and a user-owned table nothing erases.
+  add_column :users, :phone, :string
+  add_column :users, :birth_date, :date
+  add_column :users, :last_sign_in_ip, :string
+  add_column :users, :deleted_at, :datetime
+
+  create_table :body_measurements, force: :cascade do |t|
+    t.references :user, index: true
+    t.decimal :weight_kg
+    t.decimal :body_fat_pct
+    t.integer :resting_heart_rate
+    t.datetime :measured_at
+    t.timestamps
+  end
+
+  create_table :injuries, force: :cascade do |t|
+    t.references :user, index: true
+    t.string :body_part
+    t.text :description
+    t.timestamps
+  end
+
+  create_table :ai_generation_logs, force: :cascade do |t|
+    t.references :user, index: true
+    t.string :model
+    t.text :prompt
+    t.integer :total_tokens
+    t.timestamps
+  end
+
+  create_table :foods, force: :cascade do |t|
+    t.string :name
+    t.integer :calories
+    t.timestamps
+  end
 end

@@ -7,4 +7,7 @@ class User < ApplicationRecord
   has_many :completed_workouts
   has_many :diets
   has_many :comments
+  has_many :body_measurements, dependent: :destroy
+  has_many :ai_generation_logs, dependent: :delete_all
+  has_many :injuries # nothing erases them: the erasure check must say so
 end
