@@ -32,6 +32,7 @@ mod error;
 pub mod index;
 pub mod plan;
 pub mod report;
+pub mod retention;
 pub mod schema;
 pub mod sql;
 

@@ -5,6 +5,7 @@ mod detect;
 mod errors;
 mod frames;
 mod plan;
+mod retention;
 mod schema;
 mod shape;
 mod sql;
@@ -26,5 +27,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     summary::init(native)?;
     plan::init(native)?;
     schema::init(native)?;
+    retention::init(native)?;
     Ok(())
 }

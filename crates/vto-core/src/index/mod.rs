@@ -73,10 +73,10 @@
 //!
 //! The rules, exactly, are in [`workload`]; the thresholds are its constants.
 
-mod foreign_keys;
-mod inflect;
+pub(crate) mod foreign_keys;
+pub(crate) mod inflect;
 mod redundant;
-mod render;
+pub(crate) mod render;
 pub mod size;
 pub mod workload;
 pub mod write_cost;

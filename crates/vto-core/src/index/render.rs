@@ -435,6 +435,25 @@ pub(crate) fn add_index_migration(
     descending: &[String],
     name: &str,
 ) -> String {
+    let call = add_index_call(dialect, table, columns, descending, name, None);
+    let class = format!(
+        "AddIndexOn{}To{}",
+        camelize(&columns.join("_and_")),
+        camelize(table)
+    );
+    migration(&class, version, dialect, &call)
+}
+
+/// The `add_index` call of [`add_index_migration`] alone (one line), with a
+/// `where:` predicate for a partial index when `predicate` is given.
+pub(crate) fn add_index_call(
+    dialect: Dialect,
+    table: &str,
+    columns: &[String],
+    descending: &[String],
+    name: &str,
+    predicate: Option<&str>,
+) -> String {
     let mut call = format!(
         "add_index {}, {}",
         ruby_symbol(table),
@@ -451,15 +470,13 @@ pub(crate) fn add_index_migration(
     if !orders.is_empty() {
         let _ = write!(call, ", order: {{ {} }}", orders.join(", "));
     }
+    if let Some(predicate) = predicate {
+        let _ = write!(call, ", where: {}", ruby_string(predicate));
+    }
     if dialect == Dialect::Postgres {
         call.push_str(", algorithm: :concurrently");
     }
-    let class = format!(
-        "AddIndexOn{}To{}",
-        camelize(&columns.join("_and_")),
-        camelize(table)
-    );
-    migration(&class, version, dialect, &call)
+    call
 }
 
 /// The migration that removes `index`, written reversibly: `remove_index`
