@@ -80,6 +80,27 @@ RSpec.describe "Retention check (#{VirtualTrainer::DB})" do
     expect(text).not_to include("+15550100", "203.0.113.9", "@example.com")
   end
 
+  it "prints the check with rake vto:retention:check, as text or JSON" do
+    require "rake"
+    require "stringio"
+    Rails.application.load_tasks unless Rake::Task.task_defined?("vto:retention:check")
+    run = lambda do |format|
+      saved = [ENV["FORMAT"], $stdout]
+      ENV["FORMAT"] = format
+      $stdout = StringIO.new
+      Rake::Task["vto:retention:check"].reenable
+      Rake::Task["vto:retention:check"].invoke
+      $stdout.string
+    ensure
+      ENV["FORMAT"], $stdout = saved
+    end
+    text = run.call("text")
+    expect(text).to match(/\Avirtual_trainer_optimizer: \d+ retention and governance findings\n\n1\. /)
+    expect(text).to match(/erasure gap \[\w+\] injuries\S* \(users -> injuries\)/)
+    json = JSON.parse(run.call("json"))
+    expect(json.map { |f| f["kind"] }).to include("erasure_gap", "special_category_column", "no_policy")
+  end
+
   describe "policies" do
     it "are checked when declared" do
       expect { retention.define { table :t, keep: 90.days, action: :shred } }

@@ -45,4 +45,34 @@ namespace :vto do
     end
     $stdout.write(VirtualTrainerOptimizer::Indexes::Render.render(suggestions, format))
   end
+
+  namespace :retention do
+    desc "Retention and governance check: tables without a policy, personal and health columns, erasure gaps. " \
+         "FORMAT=text|json; policies from the initializer or config/vto_retention.yml"
+    task check: (Rake::Task.task_defined?(:environment) ? :environment : []) do
+      require "virtual_trainer_optimizer/retention"
+      retention = VirtualTrainerOptimizer::Retention
+      format = ENV.fetch("FORMAT", "text")
+      abort "vto:retention:check: FORMAT must be text or json" unless %w[text json].include?(format)
+      abort "vto:retention:check: no database connection (run it in a Rails app)" unless defined?(ActiveRecord::Base)
+
+      file = File.join(VirtualTrainerOptimizer.config.app_root_path, "config", "vto_retention.yml")
+      begin
+        retention.load_file(file) if retention.policies.empty? && File.file?(file)
+        findings = retention.check(connection: ActiveRecord::Base.connection)
+      rescue ArgumentError, VirtualTrainerOptimizer::Error => e
+        abort "vto:retention:check: #{e.message}"
+      end
+      if format == "json"
+        $stdout.write("#{JSON.pretty_generate(findings.map(&:to_h))}\n")
+      elsif findings.empty?
+        $stdout.write("virtual_trainer_optimizer: no retention or governance findings\n")
+      else
+        $stdout.write("virtual_trainer_optimizer: #{findings.size} retention and governance findings\n")
+        findings.each_with_index do |f, i|
+          $stdout.write("\n#{i + 1}. #{f.message}\n   #{f.suggestion.to_s.gsub("\n", "\n   ")}\n")
+        end
+      end
+    end
+  end
 end
