@@ -19,15 +19,9 @@ require "json"
 require "tmpdir"
 require "fileutils"
 
+require_relative "support/timing"
+
 ROUNDS = 7
-
-def cpu
-  Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
-end
-
-def median(values)
-  values.sort[values.size / 2]
-end
 
 # -- 1. per event ------------------------------------------------------------
 

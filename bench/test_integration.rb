@@ -17,16 +17,10 @@ require_relative "support/spec_app"
 require "rspec/expectations"
 require "virtual_trainer_optimizer/rspec"
 
+require_relative "support/timing"
+
 ROUNDS = 7
 EXAMPLES = 300
-
-def cpu
-  Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
-end
-
-def median(values)
-  values.sort[values.size / 2]
-end
 
 # Stands for an RSpec example: what strict mode's hook reads and runs.
 Example = Struct.new(:id, :full_description, :metadata, :body) do

@@ -61,7 +61,7 @@ module VirtualTrainerOptimizer
       # Relative to the app root, for display.
       def relative(path)
         path = path.to_s
-        path.start_with?(@root) ? path.delete_prefix(@root) : path
+        @root && path.start_with?(@root) ? path.delete_prefix(@root) : path
       end
 
       private

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "introspection"
 
 module VirtualTrainerOptimizer
   # PostgreSQL plans for normalized SQL, which has `?` where the values were:
@@ -15,7 +16,7 @@ module VirtualTrainerOptimizer
     module_function
 
     def postgresql?(connection)
-      connection.adapter_name.match?(/postg/i)
+      Introspection.dialect_of(connection) == :postgresql
     end
 
     # Yields the raw connection inside the rolled-back transaction; the

@@ -91,7 +91,7 @@ module VirtualTrainerOptimizer
       end
       raise ArgumentError, "verify: needs a connection: (the planner is asked)" if verify && connection.nil?
 
-      dialect ||= connection ? VirtualTrainerOptimizer::ADAPTER_DIALECTS[connection.adapter_name.downcase] : :postgresql
+      dialect ||= connection ? Introspection.dialect_of(connection) : :postgresql
 
       schema = if connection
                  Introspection.schema(connection, usage: usage)

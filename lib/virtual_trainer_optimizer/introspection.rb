@@ -13,7 +13,7 @@ module VirtualTrainerOptimizer
 
     # `usage`: PostgreSQL index scan counts, for unused-index advice.
     def schema(connection, usage: true)
-      schema = case VirtualTrainerOptimizer::ADAPTER_DIALECTS[connection.adapter_name.downcase]
+      schema = case dialect_of(connection)
                when :postgresql then PostgreSQL.schema(connection, usage: usage)
                when :mysql then MySQL.schema(connection)
                when :sqlite then SQLite.schema(connection)
@@ -23,6 +23,12 @@ module VirtualTrainerOptimizer
       schema = schema.transform_keys(&:to_sym)
       schema[:associations] = associations(schema[:tables].map { |t| t[:name] || t["name"] })
       schema
+    end
+
+    # :postgresql, :mysql or :sqlite for an ActiveRecord connection (nil for
+    # another adapter).
+    def dialect_of(connection)
+      VirtualTrainerOptimizer::ADAPTER_DIALECTS[connection.adapter_name.downcase]
     end
 
     # belongs_to reflections of the models loaded in this process whose

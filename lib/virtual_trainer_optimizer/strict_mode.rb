@@ -74,7 +74,7 @@ module VirtualTrainerOptimizer
       what = findings.size == 1 ? "1 new finding" : "#{findings.size} new findings"
       lines = ["virtual_trainer_optimizer strict mode: this example introduced #{what}:"]
       findings.each { |f| lines << "  - #{f.message}" }
-      lines << "Fix it, or park it in #{relative(path)} by running `rake vto:baseline`."
+      lines << "Fix it, or park it in #{CallSite.relative(path)} by running `rake vto:baseline`."
       lines.join("\n")
     end
 
@@ -90,7 +90,7 @@ module VirtualTrainerOptimizer
       return write_baseline(full_run) if writing?
 
       lines = ["virtual_trainer_optimizer strict mode: #{@failed_tests} example(s) failed for new findings; " \
-               "#{@baselined_hits} parked finding(s) seen (#{relative(path)}, #{@baseline.entries.size} entries)"]
+               "#{@baselined_hits} parked finding(s) seen (#{CallSite.relative(path)}, #{@baseline.entries.size} entries)"]
       if full_run
         stale = stale_entries
         unless stale.empty?
@@ -120,13 +120,8 @@ module VirtualTrainerOptimizer
       kept = full_run ? [] : @baseline.entries.reject { |e| @seen.key?(e.key) }
       Baseline.write(path, entries + kept)
       "virtual_trainer_optimizer: wrote #{entries.size + kept.size} baseline entr" \
-        "#{entries.size + kept.size == 1 ? 'y' : 'ies'} to #{relative(path)}" \
+        "#{entries.size + kept.size == 1 ? 'y' : 'ies'} to #{CallSite.relative(path)}" \
         "#{" (#{kept.size} kept from the previous file: partial run)" unless full_run}"
-    end
-
-    def relative(file)
-      root = "#{VirtualTrainerOptimizer.config.app_root_path}/"
-      file.start_with?(root) ? file.delete_prefix(root) : file
     end
   end
 end

@@ -79,19 +79,7 @@ RSpec.describe "Index advisor (#{VirtualTrainer::DB})" do
 
   describe "rake vto:indexes" do
     def run_task(env)
-      require "rake"
-      Rails.application.load_tasks unless Rake::Task.task_defined?("vto:indexes")
-      saved = env.keys.to_h { |k| [k, ENV[k]] }
-      env.each { |k, v| ENV[k] = v }
-      out = StringIO.new
-      stdout = $stdout
-      $stdout = out
-      Rake::Task["vto:indexes"].reenable
-      Rake::Task["vto:indexes"].invoke
-      out.string
-    ensure
-      $stdout = stdout
-      saved&.each { |k, v| ENV[k] = v }
+      run_rake("vto:indexes", env)
     end
 
     it "prints the advice as text, Markdown or JSON" do

@@ -30,17 +30,7 @@ RSpec.describe "Migration review (#{VirtualTrainer::DB})" do
   end
 
   def migrate
-    err = StringIO.new
-    saved = $stderr
-    verbose = ENV["VERBOSE"]
-    ENV["VERBOSE"] = "false"
-    $stderr = err
-    Rake::Task["db:migrate"].reenable
-    Rake::Task["db:migrate"].invoke
-    err.string
-  ensure
-    $stderr = saved
-    ENV["VERBOSE"] = verbose
+    run_rake("db:migrate", { "VERBOSE" => "false" }, stream: :stderr)
   end
 
   it "warns about a foreign key left without an index and a redundant index the migration added, and nothing else" do
@@ -74,16 +64,12 @@ RSpec.describe "Migration review (#{VirtualTrainer::DB})" do
         end
       end
     RUBY
-    err = StringIO.new
-    saved = $stderr
-    $stderr = err
-    ActiveRecord::Migration.suppress_messages do
-      with_config(migration_review: true) { ActiveRecord::Base.connection.migration_context.up }
+    err = capture(:stderr) do
+      ActiveRecord::Migration.suppress_messages do
+        with_config(migration_review: true) { ActiveRecord::Base.connection.migration_context.up }
+      end
     end
-    $stderr = saved
-    expect(err.string).to include("the migration left workout_notes.workout_id without an index")
-  ensure
-    $stderr = saved
+    expect(err).to include("the migration left workout_notes.workout_id without an index")
   end
 
   it "stays quiet when the review is off" do

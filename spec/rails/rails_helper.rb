@@ -37,6 +37,31 @@ module FindingCollector
     e.message
   end
 
+  # What the block writes to $stdout (or $stderr).
+  def capture(stream = :stdout)
+    require "stringio"
+    out = StringIO.new
+    saved = stream == :stderr ? $stderr : $stdout
+    stream == :stderr ? ($stderr = out) : ($stdout = out)
+    yield
+    out.string
+  ensure
+    stream == :stderr ? ($stderr = saved) : ($stdout = saved)
+  end
+
+  # Runs one of the app's rake tasks (again) with ENV set for it, and returns
+  # what it wrote to `stream`.
+  def run_rake(task, env = {}, stream: :stdout)
+    require "rake"
+    Rails.application.load_tasks unless Rake::Task.task_defined?(task)
+    saved = env.keys.to_h { |k| [k, ENV[k]] }
+    env.each { |k, v| ENV[k] = v }
+    Rake::Task[task].reenable
+    capture(stream) { Rake::Task[task].invoke }
+  ensure
+    saved&.each { |k, v| ENV[k] = v }
+  end
+
   def with_config(**options)
     config = VirtualTrainerOptimizer.config
     saved = options.keys.to_h { |k| [k, config.public_send(k)] }

@@ -81,19 +81,7 @@ RSpec.describe "Retention check (#{VirtualTrainer::DB})" do
   end
 
   it "prints the check with rake vto:retention:check, as text or JSON" do
-    require "rake"
-    require "stringio"
-    Rails.application.load_tasks unless Rake::Task.task_defined?("vto:retention:check")
-    run = lambda do |format|
-      saved = [ENV["FORMAT"], $stdout]
-      ENV["FORMAT"] = format
-      $stdout = StringIO.new
-      Rake::Task["vto:retention:check"].reenable
-      Rake::Task["vto:retention:check"].invoke
-      $stdout.string
-    ensure
-      ENV["FORMAT"], $stdout = saved
-    end
+    run = ->(format) { run_rake("vto:retention:check", { "FORMAT" => format }) }
     text = run.call("text")
     expect(text).to match(/\Avirtual_trainer_optimizer: \d+ retention and governance findings\n\n1\. /)
     expect(text).to match(/erasure gap \[\w+\] injuries\S* \(users -> injuries\)/)

@@ -52,7 +52,7 @@ module VirtualTrainerOptimizer
       private
 
       def hypopg?
-        return false unless @connection.adapter_name.match?(/postg/i)
+        return false unless GenericPlan.postgresql?(@connection)
         return true if @raw.exec("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").ntuples.positive?
         return false if @raw.exec("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'").ntuples.zero?
 

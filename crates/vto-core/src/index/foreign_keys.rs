@@ -1,7 +1,7 @@
 //! `missing_foreign_key_index`: foreign keys (declared, from associations, by
 //! Rails naming conventions) that no usable index leads with.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::{
     inflect, raise, render, size, table_stats, Context, Suggestion, SuggestionKind, Via, View,
@@ -32,13 +32,7 @@ pub(crate) struct Candidate {
 /// Every foreign key candidate, one per table and column set: a declared
 /// foreign key first, then an association, then the naming conventions.
 pub(crate) fn candidates(schema: &Schema) -> Vec<Candidate> {
-    let positions: HashMap<&str, usize> = schema
-        .tables
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, t)| (t.name.as_str(), i))
-        .collect();
+    let positions = schema.positions();
     let position = |name: &str| positions.get(name).copied();
     let mut out: Vec<Candidate> = Vec::new();
     let mut seen: HashSet<(usize, Vec<String>)> = HashSet::new();

@@ -736,13 +736,7 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn new(input: &'a Input) -> Ctx<'a> {
         let schema = &input.schema;
-        let positions: HashMap<&str, usize> = schema
-            .tables
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, t)| (t.name.as_str(), i))
-            .collect();
+        let positions = schema.positions();
         let subject = positions.get(input.subject.as_str()).copied();
         let mut policies = vec![Vec::new(); schema.tables.len()];
         for (i, p) in input.policies.iter().enumerate() {

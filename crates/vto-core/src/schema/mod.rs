@@ -127,6 +127,17 @@ impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
+
+    /// Each table's position in `tables` by name (the first one, should a
+    /// name repeat).
+    pub fn positions(&self) -> std::collections::HashMap<&str, usize> {
+        self.tables
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, t)| (t.name.as_str(), i))
+            .collect()
+    }
 }
 
 /// One table.
