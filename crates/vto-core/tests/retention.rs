@@ -230,8 +230,8 @@ fn the_brief_example_end_to_end() {
         archive,
         &json!({"table": "completed_workouts", "action": "archive", "keep_seconds": 63_072_000,
                 "timestamp_column": "created_at", "where": "status = 'completed'",
-                "archive_table": "completed_workouts_archive", "batch_size": 1000, "columns": [],
-                "key": ["id"], "depends_on": [], "runnable": true})
+                "archive_table": "completed_workouts_archive", "create_archive_table": false,
+                "batch_size": 1000, "columns": [], "key": ["id"], "depends_on": [], "runnable": true})
     );
     assert_eq!(
         report["plan"][1]["columns"],
@@ -683,6 +683,35 @@ fn cleanup_order_orphans_only_is_medium_and_anonymize_is_exempt() {
         vec![],
     ));
     none(&report, "cleanup_order", "workouts");
+}
+
+#[test]
+fn missing_archive_table_is_created_by_the_executor() {
+    let tables = vec![t("workouts", &[("notes", "text"), ("created_at", TS)])];
+    let report = run(input(
+        tables.clone(),
+        vec![policy("workouts", 730, "archive")],
+        vec![],
+    ));
+    none(&report, "invalid_policy", "workouts");
+    assert_eq!(report["plan"][0]["archive_table"], "workouts_archive");
+    assert_eq!(report["plan"][0]["create_archive_table"], true);
+    assert_eq!(report["plan"][0]["runnable"], true);
+    // An existing archive table lacking a column still blocks the step.
+    let mut with_archive = tables;
+    with_archive.push(t("workouts_archive", &[("created_at", TS)]));
+    let report = run(input(
+        with_archive,
+        vec![policy("workouts", 730, "archive")],
+        vec![],
+    ));
+    let f = one(&report, "invalid_policy", "workouts");
+    assert_eq!(
+        f["suggestion"],
+        "add_column :workouts_archive, :notes, \"text\""
+    );
+    assert_eq!(report["plan"][0]["create_archive_table"], false);
+    assert_eq!(report["plan"][0]["runnable"], false);
 }
 
 #[test]

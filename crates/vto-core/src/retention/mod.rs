@@ -86,8 +86,9 @@
 //!   is not one plain condition, anonymizing a NOT NULL column that has no
 //!   default (the executor sets anonymized columns to NULL, or to the
 //!   default), anonymizing the primary key, an anonymize policy without
-//!   columns, a `batch_size` of 0, an archive table that is the table itself,
-//!   missing from the schema, or missing some of the table's columns, a plan
+//!   columns, a `batch_size` of 0, an archive table that is the table itself
+//!   or lacks some of the table's columns (a missing one is created by the
+//!   executor: the plan step's `create_archive_table`), a plan
 //!   step whose table has no single-column integer or uuid primary key to
 //!   batch by, and a subject table that is not in the schema.
 //!
@@ -631,7 +632,7 @@ pub struct Finding {
 /// As JSON: `{"table": "completed_workouts", "action": "archive",
 /// "keep_seconds": 63072000, "timestamp_column": "created_at", "where":
 /// "status = 'completed'", "archive_table": "completed_workouts_archive",
-/// "batch_size": 1000, "columns": [], "key": ["id"], "depends_on":
+/// "create_archive_table": false, "batch_size": 1000, "columns": [], "key": ["id"], "depends_on":
 /// ["workout_comments"], "runnable": true}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanStep {
@@ -648,6 +649,9 @@ pub struct PlanStep {
     pub condition: Option<String>,
     /// The archive table, for an archive step.
     pub archive_table: Option<String>,
+    /// The archive table is not in the schema: the executor creates it with
+    /// the table's columns (without indexes, defaults or foreign keys).
+    pub create_archive_table: bool,
     /// Rows per batch.
     pub batch_size: u64,
     /// The columns an anonymize step clears.

@@ -281,23 +281,9 @@ fn archive_table(ctx: &Ctx<'_>, policy: &Policy, table: &Table, out: &mut Vec<Fi
         ));
         return;
     }
+    // A missing archive table is created by the executor with the table's
+    // columns (the plan step says so): not a finding.
     let Some(target) = ctx.position(&archive).and_then(|i| ctx.table(i)) else {
-        out.push(finding(
-            FindingKind::InvalidPolicy,
-            policy,
-            None,
-            format!(
-                "create_table {}, id: false do |t| ... end  # with every column of {}, without its indexes and foreign keys",
-                render::ruby_symbol(&archive),
-                policy.table
-            ),
-            format!(
-                "The {} archives into {archive}, which is not in the schema: the archive step \
-                 fails until it exists with the same columns.",
-                describe(policy)
-            ),
-            Priority::Medium,
-        ));
         return;
     };
     if target.columns.is_empty() {
@@ -936,6 +922,9 @@ fn plan(ctx: &Ctx<'_>, flags: &mut [bool], out: &mut Vec<Finding>) -> Vec<PlanSt
                 keep_seconds: policy.keep_seconds.unwrap_or_default(),
                 timestamp_column: policy.timestamp_column.clone(),
                 condition: policy.condition.clone(),
+                create_archive_table: policy
+                    .archive_table_name()
+                    .is_some_and(|a| ctx.position(&a).is_none()),
                 archive_table: policy.archive_table_name(),
                 batch_size: policy.effective_batch_size(),
                 columns: if policy.action == Action::Anonymize {
