@@ -4,6 +4,7 @@ require "json"
 require "yaml"
 require_relative "introspection"
 require_relative "retention/policy"
+require_relative "retention/runner"
 
 module VirtualTrainerOptimizer
   # Data retention and governance: policies the app declares, and the core's
@@ -100,6 +101,34 @@ module VirtualTrainerOptimizer
       # special_category}), sensitive or not.
       def classification(connection:)
         report(connection)["classification"]
+      end
+
+      # Runs the cleanup plan: a dry run (counts and the SQL of each table's
+      # first batch, nothing changed) unless `dry_run: false`. Options:
+      # `tables:` (a subset), `max_rows:`, `max_runtime:` (seconds),
+      # `pause:` (seconds between batches, 0.1), `statement_timeout:` (30) and
+      # `lock_timeout:` (5, seconds), `kill_switch:` (a callable checked
+      # before each batch; a String or true stops the run), `progress:`
+      # (called with the table's summary after each batch), `now:`.
+      # Returns a RunSummary.
+      def run(connection:, dry_run: true, **options)
+        Runner.new(connection: connection, dry_run: dry_run, **options).call
+      end
+
+      # The kill switch other processes see: a running run stops before its
+      # next batch, and runs stop at once until `enable!`.
+      def disable!(connection:, reason: "disabled")
+        Audit.new(connection).disable!(reason)
+      end
+
+      def enable!(connection:)
+        Audit.new(connection).enable!
+      end
+
+      # The last runs, from the audit table (newest first).
+      def runs(connection:, limit: 20)
+        audit = Audit.new(connection)
+        connection.table_exists?(Audit::RUNS) ? audit.runs(limit: limit) : []
       end
 
       # The core's whole answer: findings, the cleanup plan, classification.
