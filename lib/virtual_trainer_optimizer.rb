@@ -26,6 +26,11 @@ module VirtualTrainerOptimizer
   ADAPTER_DIALECTS = { "postgresql" => :postgresql, "postgis" => :postgresql, "mysql2" => :mysql,
                        "trilogy" => :mysql, "mysql" => :mysql, "sqlite3" => :sqlite, "sqlite" => :sqlite }.freeze
 
+  # Loaded on first use: an initializer's `Retention.define`, a scheduler's
+  # job class name.
+  autoload :Retention, File.expand_path("virtual_trainer_optimizer/retention", __dir__)
+  autoload :RetentionJob, File.expand_path("virtual_trainer_optimizer/retention_job", __dir__)
+
   @config = Configuration.new
   @pid = Process.pid
   @internal_errors = 0

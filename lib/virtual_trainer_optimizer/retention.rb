@@ -5,6 +5,7 @@ require "yaml"
 require_relative "introspection"
 require_relative "retention/policy"
 require_relative "retention/runner"
+require_relative "retention/progress_bar"
 
 module VirtualTrainerOptimizer
   # Data retention and governance: policies the app declares, and the core's
@@ -13,6 +14,9 @@ module VirtualTrainerOptimizer
   # columns by name and type, right-to-erasure coverage from the subject
   # table, soft-deleted rows never purged. Names only, never contents.
   module Retention
+    # A run in which a table's cleanup failed (the summary says which, and why).
+    class RunFailed < Error; end
+
     # One finding of the check. `path` (erasure gaps): the tables from the
     # subject to the uncovered one.
     class Finding
@@ -81,6 +85,13 @@ module VirtualTrainerOptimizer
 
       def policies
         @lock.synchronize { @definition.policies.values }
+      end
+
+      # config/vto_retention.yml under the app's root, when no policy was
+      # declared in Ruby (an initializer).
+      def load_default_policies(root = VirtualTrainerOptimizer.config.app_root_path)
+        file = File.join(root.to_s, "config", "vto_retention.yml")
+        load_file(file) if policies.empty? && File.file?(file)
       end
 
       def subject_table

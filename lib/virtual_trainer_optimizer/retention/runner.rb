@@ -40,7 +40,6 @@ module VirtualTrainerOptimizer
                                "on its own (in tests, turn transactional tests off for it)"
         end
 
-        @started = monotonic
         @summary = RunSummary.new(run_id: SecureRandom.uuid, dry_run: @dry_run, started_at: Time.now.utc)
         report = Retention.report(@connection)
         steps = select_steps(report["plan"])
@@ -102,15 +101,31 @@ module VirtualTrainerOptimizer
         begin
           @audit.start_run(@summary.run_id)
           @summary.interrupted_runs = @audit.mark_interrupted(except: @summary.run_id)
+          @started = monotonic
           @dialect.with_timeouts(@limits[:statement_timeout], @limits[:lock_timeout]) { run_steps(steps) }
-          @summary.status = :failed if @summary.status == :running && @summary.tables.any? { |t| t.status == :failed }
-          @summary.status = :completed if @summary.status == :running
+          conclude
         rescue LockLost => e
           @summary.status = :failed
           @summary.reason = e.message
         ensure
           @audit.finish_run(@summary.run_id, @summary)
           @dialect.release_lock
+        end
+      end
+
+      # A table that failed, or whose policy is invalid, fails the run: its
+      # data is not being cleaned up.
+      def conclude
+        return unless @summary.status == :running
+
+        failed = @summary.tables.select { |t| t.status == :failed }.map(&:table)
+        invalid = @summary.tables.select { |t| t.status == :skipped && t.reason.start_with?("invalid policy") }.map(&:table)
+        if failed.empty? && invalid.empty?
+          @summary.status = :completed
+        else
+          @summary.status = :failed
+          @summary.reason = [("failed: #{failed.join(', ')}" if failed.any?),
+                             ("invalid policy: #{invalid.join(', ')}" if invalid.any?)].compact.join("; ")
         end
       end
 

@@ -56,9 +56,8 @@ namespace :vto do
       abort "vto:retention:check: FORMAT must be text or json" unless %w[text json].include?(format)
       abort "vto:retention:check: no database connection (run it in a Rails app)" unless defined?(ActiveRecord::Base)
 
-      file = File.join(VirtualTrainerOptimizer.config.app_root_path, "config", "vto_retention.yml")
       begin
-        retention.load_file(file) if retention.policies.empty? && File.file?(file)
+        retention.load_default_policies
         findings = retention.check(connection: ActiveRecord::Base.connection)
       rescue ArgumentError, VirtualTrainerOptimizer::Error => e
         abort "vto:retention:check: #{e.message}"
@@ -73,6 +72,59 @@ namespace :vto do
           $stdout.write("\n#{i + 1}. #{f.message}\n   #{f.suggestion.to_s.gsub("\n", "\n   ")}\n")
         end
       end
+    end
+
+    desc "Runs the retention policies: a dry run (counts and SQL) unless DRY_RUN=0. TABLES=a,b MAX_ROWS=n " \
+         "MAX_RUNTIME=seconds PAUSE=seconds STATEMENT_TIMEOUT=seconds LOCK_TIMEOUT=seconds FORMAT=text|json"
+    task run: (Rake::Task.task_defined?(:environment) ? :environment : []) do
+      require "virtual_trainer_optimizer/retention"
+      retention = VirtualTrainerOptimizer::Retention
+      abort "vto:retention:run: no database connection (run it in a Rails app)" unless defined?(ActiveRecord::Base)
+      format = ENV.fetch("FORMAT", "text")
+      abort "vto:retention:run: FORMAT must be text or json" unless %w[text json].include?(format)
+      dry_run = !%w[0 false no].include?(ENV.fetch("DRY_RUN", "1").downcase)
+      options = {}
+      options[:tables] = ENV["TABLES"].split(",").map(&:strip) if ENV["TABLES"].to_s.strip != ""
+      { max_rows: "MAX_ROWS", max_runtime: "MAX_RUNTIME", pause: "PAUSE", statement_timeout: "STATEMENT_TIMEOUT",
+        lock_timeout: "LOCK_TIMEOUT" }.each do |key, name|
+        next if ENV[name].to_s.strip == ""
+
+        options[key] = key == :max_rows ? Integer(ENV[name], 10) : Float(ENV[name])
+      rescue ArgumentError
+        abort "vto:retention:run: #{name} must be a number, got #{ENV[name].inspect}"
+      end
+      bar = retention::ProgressBar.new($stderr) if $stderr.tty? && format == "text"
+      begin
+        retention.load_default_policies
+        summary = retention.run(connection: ActiveRecord::Base.connection, dry_run: dry_run, progress: bar, **options)
+      rescue ArgumentError, VirtualTrainerOptimizer::Error => e
+        abort "vto:retention:run: #{e.message}"
+      ensure
+        bar&.finish
+      end
+      if format == "json"
+        $stdout.write("#{JSON.pretty_generate(summary.to_h)}\n")
+      else
+        $stdout.write("#{summary}\n")
+        summary.tables.each { |t| t.sql.each { |sql| $stdout.write("    #{sql}\n") } } if summary.dry_run?
+      end
+      abort "vto:retention:run: failed (see above)" if summary.status == :failed
+    end
+
+    desc "The retention kill switch: stops a running vto:retention:run before its next batch, and every run " \
+         "until vto:retention:enable. REASON=text"
+    task disable: (Rake::Task.task_defined?(:environment) ? :environment : []) do
+      require "virtual_trainer_optimizer/retention"
+      VirtualTrainerOptimizer::Retention.disable!(connection: ActiveRecord::Base.connection,
+                                                  reason: ENV.fetch("REASON", "disabled by rake vto:retention:disable"))
+      $stdout.write("virtual_trainer_optimizer: retention runs disabled\n")
+    end
+
+    desc "Turns the retention kill switch off"
+    task enable: (Rake::Task.task_defined?(:environment) ? :environment : []) do
+      require "virtual_trainer_optimizer/retention"
+      VirtualTrainerOptimizer::Retention.enable!(connection: ActiveRecord::Base.connection)
+      $stdout.write("virtual_trainer_optimizer: retention runs enabled\n")
     end
   end
 end
