@@ -120,10 +120,22 @@ module VirtualTrainerOptimizer
       # `pause:` (seconds between batches, 0.1), `statement_timeout:` (30) and
       # `lock_timeout:` (5, seconds), `kill_switch:` (a callable checked
       # before each batch; a String or true stops the run), `progress:`
-      # (called with the table's summary after each batch), `now:`.
+      # (called with the table's summary after each batch), `hash_key:` (the
+      # secret of hashed columns; derived from secret_key_base in Rails),
+      # `now:`.
       # Returns a RunSummary.
       def run(connection:, dry_run: true, **options)
         Runner.new(connection: connection, dry_run: dry_run, **options).call
+      end
+
+      # The key of hashed anonymization when Retention.run gets no
+      # `hash_key:`: derived from the Rails app's secret_key_base.
+      def default_hash_key
+        return nil unless defined?(Rails) && Rails.respond_to?(:application) && Rails.application.respond_to?(:key_generator)
+
+        Rails.application.key_generator.generate_key("virtual_trainer_optimizer retention hash", 32).unpack1("H*")
+      rescue StandardError
+        nil
       end
 
       # The kill switch other processes see: a running run stops before its

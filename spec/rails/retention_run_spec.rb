@@ -5,6 +5,7 @@ require "open3"
 require "tmpdir"
 require "securerandom"
 require "stringio"
+require "digest"
 require "virtual_trainer_optimizer/retention"
 
 # The retention executor on the database VTO_DB names, with generated rows
@@ -135,6 +136,41 @@ RSpec.describe "Retention run (#{VirtualTrainer::DB})" do
     # Nothing left to do: a second run matches nothing.
     again = retention.run(connection: connection, dry_run: false, now: now, pause: 0)
     expect(again.tables.map(&:matched)).to eq([0, 0, 0])
+  end
+
+  it "anonymizes with a keyed hash that keeps values distinct, or NULL, once" do
+    retention.define do
+      table :users, keep: 1.year, action: :anonymize, timestamp_column: :deleted_at,
+                    columns: { email: :hash, phone: :null, last_sign_in_ip: :null }
+    end
+    gone = Array.new(3) do |i|
+      User.create!(email: "gone#{i}@example.com", name: "Gone", phone: "+1555000#{i}", last_sign_in_ip: "10.0.0.#{i}",
+                   deleted_at: now - 2.years, created_at: now - 3.years)
+    end
+    recent = User.create!(email: "recent@example.com", phone: "+1555", deleted_at: now - 1.day,
+                          created_at: now - 3.years)
+    live = User.where(deleted_at: nil).order(:id).map(&:attributes)
+
+    summary = retention.run(connection: connection, dry_run: false, now: now, pause: 0, hash_key: "test-key")
+    expect(summary["users"]).to have_attributes(matched: 3, anonymized: 3, status: :done)
+    gone.each_with_index do |user, i|
+      expect(user.reload).to have_attributes(
+        email: "vto:#{Digest::SHA256.hexdigest("test-key:gone#{i}@example.com")}", phone: nil, last_sign_in_ip: nil,
+        name: "Gone"
+      )
+    end
+    expect(recent.reload).to have_attributes(email: "recent@example.com", phone: "+1555")
+    expect(User.where(deleted_at: nil).order(:id).map(&:attributes)).to eq(live)
+    expect(retention.run(connection: connection, dry_run: false, now: now, pause: 0)["users"].matched).to eq(0)
+
+    # Without hash_key:, the key comes from the app's secret_key_base.
+    recent.update!(deleted_at: now - 2.years)
+    retention.run(connection: connection, dry_run: false, now: now, pause: 0)
+    key = retention.default_hash_key
+    expect(key).to match(/\A\h{64}\z/)
+    expect(recent.reload.email).to eq("vto:#{Digest::SHA256.hexdigest("#{key}:recent@example.com")}")
+  ensure
+    User.where(id: [*gone, recent].compact.map(&:id)).delete_all
   end
 
   it "keeps an audit of each batch with counts and key ranges, never row contents" do

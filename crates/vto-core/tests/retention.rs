@@ -231,7 +231,7 @@ fn the_brief_example_end_to_end() {
         &json!({"table": "completed_workouts", "action": "archive", "keep_seconds": 63_072_000,
                 "timestamp_column": "created_at", "where": "status = 'completed'",
                 "archive_table": "completed_workouts_archive", "create_archive_table": false,
-                "batch_size": 1000, "columns": [], "key": ["id"], "depends_on": [], "runnable": true})
+                "batch_size": 1000, "columns": [], "hashed_columns": [], "key": ["id"], "depends_on": [], "runnable": true})
     );
     assert_eq!(
         report["plan"][1]["columns"],
@@ -683,6 +683,55 @@ fn cleanup_order_orphans_only_is_medium_and_anonymize_is_exempt() {
         vec![],
     ));
     none(&report, "cleanup_order", "workouts");
+}
+
+#[test]
+fn hashed_columns_need_text_long_enough_for_the_hash() {
+    let report = run(input(
+        vec![
+            json!({"name": "contacts", "primary_key": ["id"], "columns": [
+            {"name": "id", "type": "bigint", "null": false},
+            {"name": "email", "type": "character varying", "null": false},
+            {"name": "phone", "type": "varchar(20)"},
+            {"name": "age", "type": "integer"},
+            {"name": "notes", "type": "text"},
+            {"name": "created_at", "type": TS}]}),
+        ],
+        vec![with(
+            policy("contacts", 365, "anonymize"),
+            json!({"columns": ["email", "phone", "age", "notes"],
+                   "hashed_columns": ["email", "phone", "age", "nickname"]}),
+        )],
+        vec![],
+    ));
+    let bad: Vec<(String, String)> = on(&report, "invalid_policy", "contacts")
+        .iter()
+        .map(|f| {
+            (
+                f["column"].as_str().unwrap_or_default().to_owned(),
+                f["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    // email: NOT NULL without a default is fine when hashed; text is long enough.
+    assert!(
+        bad.iter().all(|(c, _)| c != "email" && c != "notes"),
+        "{bad:?}"
+    );
+    assert!(bad
+        .iter()
+        .any(|(c, r)| c == "phone" && r.contains("varchar(20) (shorter than the hash)")));
+    assert!(bad
+        .iter()
+        .any(|(c, r)| c == "age" && r.contains("of type integer")));
+    assert!(bad
+        .iter()
+        .any(|(c, r)| c == "nickname" && r.contains("not among the columns")));
+    assert_eq!(
+        report["plan"][0]["hashed_columns"],
+        json!(["email", "phone", "age", "nickname"])
+    );
+    assert_eq!(report["plan"][0]["runnable"], false);
 }
 
 #[test]

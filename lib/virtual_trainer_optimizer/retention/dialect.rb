@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "digest"
 require "zlib"
 
 module VirtualTrainerOptimizer
@@ -52,6 +53,19 @@ module VirtualTrainerOptimizer
         # Around each batch's transaction.
         def guard_batch(_statement_seconds)
           yield
+        end
+
+        # Hashed anonymization: the key is handed to the database outside
+        # ActiveRecord (whose log would show it), and statements refer to it.
+        def prepare_hashing(_key)
+          raise ArgumentError, "hashed columns are not supported on #{connection.adapter_name}"
+        end
+
+        def finish_hashing; end
+
+        # `vto:` and the SHA-256 of "key:value", in hex.
+        def hash_expression(_quoted_column)
+          raise ArgumentError, "hashed columns are not supported on #{connection.adapter_name}"
         end
 
         # Copies the rows `condition` selects into `archive` and deletes them,
@@ -111,6 +125,19 @@ module VirtualTrainerOptimizer
           saved&.each { |name, value| connection.execute("SET #{name} = #{connection.quote(value)}") }
         end
 
+        def prepare_hashing(key)
+          connection.raw_connection.exec_params("SELECT set_config('vto.hash_key', $1, false)", [key])
+        end
+
+        def finish_hashing
+          connection.raw_connection.exec("SELECT set_config('vto.hash_key', '', false)")
+        end
+
+        def hash_expression(quoted_column)
+          "'vto:' || encode(sha256(convert_to(current_setting('vto.hash_key') || ':' || #{quoted_column}::text, " \
+            "'UTF8')), 'hex')"
+        end
+
         # The delete returns the rows the insert writes: one statement, so
         # nothing can come between them.
         def move_rows(table, archive, columns, condition)
@@ -165,6 +192,19 @@ module VirtualTrainerOptimizer
           saved&.each { |name, value| connection.execute("SET SESSION #{name} = #{connection.quote(value)}") }
         end
 
+        def prepare_hashing(key)
+          raw = connection.raw_connection
+          raw.query("SET @vto_hash_key = '#{raw.escape(key)}'")
+        end
+
+        def finish_hashing
+          connection.raw_connection.query("SET @vto_hash_key = NULL")
+        end
+
+        def hash_expression(quoted_column)
+          "CONCAT('vto:', SHA2(CONCAT(@vto_hash_key, ':', #{quoted_column}), 256))"
+        end
+
         private
 
         def mariadb?
@@ -187,6 +227,17 @@ module VirtualTrainerOptimizer
         ensure
           timeout = connection.instance_variable_get(:@config)&.dig(:timeout)
           raw.busy_timeout = Integer(timeout || 5000) if raw.respond_to?(:busy_timeout=)
+        end
+
+        # A function of this connection, with the key in Ruby.
+        def prepare_hashing(key)
+          connection.raw_connection.create_function("vto_hash", 1) do |function, value|
+            function.result = value.nil? ? nil : "vto:#{Digest::SHA256.hexdigest("#{key}:#{value}")}"
+          end
+        end
+
+        def hash_expression(quoted_column)
+          "vto_hash(#{quoted_column})"
         end
 
         def guard_batch(statement_seconds)

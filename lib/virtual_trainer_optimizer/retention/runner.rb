@@ -20,7 +20,8 @@ module VirtualTrainerOptimizer
       # Archive and delete counts of a batch disagree.
       class Mismatch < StandardError; end
 
-      def initialize(connection:, dry_run:, tables: nil, now: Time.now, progress: nil, kill_switch: nil, **limits)
+      def initialize(connection:, dry_run:, tables: nil, now: Time.now, progress: nil, kill_switch: nil, hash_key: nil,
+                     **limits)
         unknown = limits.keys - DEFAULTS.keys
         raise ArgumentError, "unknown option#{'s' if unknown.size > 1} #{unknown.map(&:inspect).join(', ')}" if unknown.any?
 
@@ -30,6 +31,7 @@ module VirtualTrainerOptimizer
         @now = now.utc
         @progress = progress
         @kill_switch = kill_switch
+        @hash_key = hash_key
         @limits = DEFAULTS.merge(limits)
         validate_limits
       end
@@ -45,6 +47,7 @@ module VirtualTrainerOptimizer
         steps = select_steps(report["plan"])
         @blocked = invalid_reasons(report["findings"])
         @audit = Audit.new(@connection)
+        @dialect = Dialect.for(@connection, @audit)
         @dry_run ? dry_run(steps) : run(steps)
         @summary.finished_at = Time.now.utc
         @summary
@@ -73,7 +76,7 @@ module VirtualTrainerOptimizer
           table = table_summary(step)
           next unless runnable?(step, table)
 
-          statements = Statements.new(@connection, step, table.cutoff)
+          statements = Statements.new(@connection, step, table.cutoff, @dialect)
           count, low, high = bounds(statements, table)
           table.status = :dry_run
           next if count.zero?
@@ -86,12 +89,12 @@ module VirtualTrainerOptimizer
       end
 
       def run(steps)
-        @audit_ready = ensure_audit_tables
+        key = hash_key(steps)
+        ensure_audit_tables
         if (reason = kill_reason)
           return stop_all(steps, "kill switch: #{reason}")
         end
 
-        @dialect = Dialect.for(@connection, @audit)
         @holder = "#{Audit.holder}:#{@summary.run_id}"
         if (holder = @dialect.acquire_lock(@holder))
           @summary.status = :locked
@@ -102,12 +105,14 @@ module VirtualTrainerOptimizer
           @audit.start_run(@summary.run_id)
           @summary.interrupted_runs = @audit.mark_interrupted(except: @summary.run_id)
           @started = monotonic
+          @dialect.prepare_hashing(key) if key
           @dialect.with_timeouts(@limits[:statement_timeout], @limits[:lock_timeout]) { run_steps(steps) }
           conclude
         rescue LockLost => e
           @summary.status = :failed
           @summary.reason = e.message
         ensure
+          @dialect.finish_hashing if key
           @audit.finish_run(@summary.run_id, @summary)
           @dialect.release_lock
         end
@@ -157,7 +162,7 @@ module VirtualTrainerOptimizer
       end
 
       def run_step(step, table)
-        statements = Statements.new(@connection, step, table.cutoff)
+        statements = Statements.new(@connection, step, table.cutoff, @dialect)
         count, low, high = bounds(statements, table)
         return table.status = :done if count.zero?
 
@@ -224,7 +229,7 @@ module VirtualTrainerOptimizer
         when "delete" then [statements.delete(condition)]
         when "archive"
           columns = @connection.columns(step["table"]).map(&:name)
-          (@dialect || Dialect.for(@connection, @audit)).move_sql(step["table"], step["archive_table"], columns, condition)
+          @dialect.move_sql(step["table"], step["archive_table"], columns, condition)
         else [statements.anonymize(condition)]
         end
       end
@@ -321,6 +326,19 @@ module VirtualTrainerOptimizer
         return "VTO_RETENTION_DISABLED=#{env}" unless env.empty? || %w[0 false no].include?(env.downcase)
 
         @audit.disabled_reason
+      end
+
+      # The key of hashed columns: `hash_key:`, else derived from the Rails
+      # app's secret_key_base. Nil when no step hashes.
+      def hash_key(steps)
+        hashing = steps.select { |s| s["runnable"] && s.fetch("hashed_columns", []).any? }.map { |s| s["table"] }
+        return nil if hashing.empty?
+
+        key = @hash_key || Retention.default_hash_key
+        return key.to_s unless key.to_s.empty?
+
+        raise ArgumentError, "#{hashing.join(', ')}: hashed columns need a secret: pass hash_key: " \
+                             "(or run in a Rails app, whose secret_key_base it derives one from)"
       end
 
       def ensure_audit_tables

@@ -12,9 +12,12 @@ module VirtualTrainerOptimizer
     class Statements
       attr_reader :key
 
-      def initialize(connection, step, cutoff)
+      # `dialect`: the hash expression of hashed columns.
+      def initialize(connection, step, cutoff, dialect)
         @connection = connection
         @step = step
+        @dialect = dialect
+        @hashed = step.fetch("hashed_columns", [])
         @table = connection.quote_table_name(step["table"])
         @key = step.fetch("key").first
         @qkey = connection.quote_column_name(@key)
@@ -66,7 +69,7 @@ module VirtualTrainerOptimizer
           by_name = @connection.columns(@step["table"]).to_h { |c| [c.name, c] }
           @step["columns"].map do |name|
             column = by_name.fetch(name) { raise ArgumentError, "#{@step['table']}.#{name} does not exist" }
-            if !column.null && column.default.nil?
+            if !column.null && column.default.nil? && !@hashed.include?(name)
               raise ArgumentError, "#{@step['table']}.#{name} is NOT NULL without a default: nothing to anonymize it to"
             end
 
@@ -75,14 +78,22 @@ module VirtualTrainerOptimizer
         end
       end
 
-      # NULL, or the column's default where it cannot be NULL.
+      # NULL, the column's default where it cannot be NULL, or the hash.
       def cleared_value(column)
+        return @dialect.hash_expression(@connection.quote_column_name(column.name)) if hashed?(column)
+
         column.null ? "NULL" : @connection.quote(column.default)
       end
 
       def still_set(column)
         name = @connection.quote_column_name(column.name)
+        return "(#{name} IS NOT NULL AND #{name} NOT LIKE 'vto:%')" if hashed?(column)
+
         column.null ? "#{name} IS NOT NULL" : "#{name} <> #{@connection.quote(column.default)}"
+      end
+
+      def hashed?(column)
+        @hashed.include?(column.name)
       end
     end
   end

@@ -17,7 +17,7 @@
 //!  "subject": "users",
 //!  "policies": [
 //!    {"table": "api_request_logs", "keep_seconds": 7776000, "timestamp_column": "created_at",
-//!     "where": null, "action": "delete", "columns": [], "archive_table": null,
+//!     "where": null, "action": "delete", "columns": [], "hashed_columns": [], "archive_table": null,
 //!     "batch_size": 1000, "legal_basis": null}],
 //!  "dependents": [
 //!    {"parent_table": "users", "child_table": "workouts", "foreign_key": "user_id",
@@ -349,6 +349,10 @@ pub struct Policy {
     /// The columns an anonymize policy clears.
     #[serde(default, deserialize_with = "nullable")]
     pub columns: Vec<String>,
+    /// Those of `columns` replaced by a keyed hash (`vto:` and 64 hex
+    /// digits) instead of NULL: text columns that stay unique and joinable.
+    #[serde(default, deserialize_with = "nullable")]
+    pub hashed_columns: Vec<String>,
     /// Where an archive policy copies the rows (`<table>_archive` when missing).
     #[serde(default, deserialize_with = "text")]
     pub archive_table: Option<String>,
@@ -632,7 +636,8 @@ pub struct Finding {
 /// As JSON: `{"table": "completed_workouts", "action": "archive",
 /// "keep_seconds": 63072000, "timestamp_column": "created_at", "where":
 /// "status = 'completed'", "archive_table": "completed_workouts_archive",
-/// "create_archive_table": false, "batch_size": 1000, "columns": [], "key": ["id"], "depends_on":
+/// "create_archive_table": false, "batch_size": 1000, "columns": [], "hashed_columns": [],
+/// "key": ["id"], "depends_on":
 /// ["workout_comments"], "runnable": true}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanStep {
@@ -656,6 +661,8 @@ pub struct PlanStep {
     pub batch_size: u64,
     /// The columns an anonymize step clears.
     pub columns: Vec<String>,
+    /// Those of `columns` it replaces by a keyed hash instead of NULL.
+    pub hashed_columns: Vec<String>,
     /// The primary key's columns, to batch by key range.
     pub key: Vec<String>,
     /// Policy tables whose rows reference this one and run before it.

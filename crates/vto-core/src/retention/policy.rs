@@ -200,6 +200,30 @@ fn check_one(ctx: &Ctx<'_>, policy: &Policy, out: &mut Vec<Finding>) {
     }
 }
 
+/// Why a column cannot hold the hash that replaces its values: not text, or
+/// text shorter than the hash.
+fn unhashable(column: &crate::schema::Column) -> Option<String> {
+    let lower = column.sql_type.to_ascii_lowercase();
+    let textual = matches!(super::type_class(&column.sql_type), super::TypeClass::Text)
+        && !["json", "jsonb", "enum", "hstore"]
+            .iter()
+            .any(|t| lower.starts_with(t));
+    if !textual {
+        return Some(format!("of type {}", column.sql_type));
+    }
+    let limit = lower
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .and_then(|(n, _)| n.trim().parse::<u64>().ok());
+    match limit {
+        Some(n) if n < HASH_LENGTH => Some(format!("{} (shorter than the hash)", column.sql_type)),
+        _ => None,
+    }
+}
+
+/// `vto:` and the 64 hex digits of a SHA-256.
+const HASH_LENGTH: u64 = 68;
+
 fn anonymize_columns(policy: &Policy, table: &Table, known: bool, out: &mut Vec<Finding>) {
     if policy.columns.is_empty() {
         out.push(invalid(
@@ -211,6 +235,21 @@ fn anonymize_columns(policy: &Policy, table: &Table, known: bool, out: &mut Vec<
             ),
             format!(
                 "The {} names no columns: there is nothing to anonymize.",
+                describe(policy)
+            ),
+        ));
+    }
+    for name in policy
+        .hashed_columns
+        .iter()
+        .filter(|h| !policy.columns.contains(h))
+    {
+        out.push(invalid(
+            policy,
+            Some(name),
+            format!("Add {name} to columns: or remove it from hashed_columns"),
+            format!(
+                "The {} hashes {name}, which is not among the columns it anonymizes.",
                 describe(policy)
             ),
         ));
@@ -240,6 +279,20 @@ fn anonymize_columns(policy: &Policy, table: &Table, known: bool, out: &mut Vec<
                     policy.table
                 ),
             )),
+            Some(column) if policy.hashed_columns.contains(name) => {
+                if let Some(reason) = unhashable(column) {
+                    out.push(invalid(
+                        policy,
+                        Some(name),
+                        format!("columns: {{ {name}: :null }}"),
+                        format!(
+                            "The {} replaces {name} by a hash (`vto:` and 64 hex digits, 68 \
+                             characters), but {name} is {reason}.",
+                            describe(policy)
+                        ),
+                    ));
+                }
+            }
             Some(column) if !column.null && column.default.is_none() => out.push(invalid(
                 policy,
                 Some(name),
@@ -929,6 +982,11 @@ fn plan(ctx: &Ctx<'_>, flags: &mut [bool], out: &mut Vec<Finding>) -> Vec<PlanSt
                 batch_size: policy.effective_batch_size(),
                 columns: if policy.action == Action::Anonymize {
                     policy.columns.clone()
+                } else {
+                    Vec::new()
+                },
+                hashed_columns: if policy.action == Action::Anonymize {
+                    policy.hashed_columns.clone()
                 } else {
                     Vec::new()
                 },
