@@ -100,6 +100,23 @@ RSpec.describe "Retention check (#{VirtualTrainer::DB})" do
       expect { retention.define { table :t, action: :keep } }.to raise_error(ArgumentError, /t: keep: needs legal_basis:/)
       expect { retention.define { table :t, keep: "soon" } }.to raise_error(ArgumentError, /positive duration/)
       expect { retention.define { table :t, keep: 90.days, batch_size: 0 } }.to raise_error(ArgumentError, /batch_size/)
+      hashed = retention.define { table :t, keep: 1.year, action: :anonymize, columns: { email: :hash, phone: :null } }
+      expect(hashed.first.to_h).to include(columns: %w[email phone], hashed_columns: %w[email])
+      expect { retention.define { table :t, keep: 1.year, action: :anonymize, columns: { email: :scramble } } }
+        .to raise_error(ArgumentError, /t: columns: email must be :null or :hash, got :scramble/)
+    end
+
+    it "that cannot run are reported by the check and skipped by a run" do
+      retention.define do
+        table :users, keep: 1.year, action: :anonymize, columns: { id: :null, team_id: :hash }
+        table :api_request_logs, keep: 90.days, action: :delete
+      end
+      reasons = findings.select { |f| f.kind == :invalid_policy && f.table == "users" }.map(&:reason).join(" ")
+      expect(reasons).to include("part of the primary key", "of type")
+      summary = retention.run(connection: ActiveRecord::Base.connection)
+      expect(summary["users"].status).to eq(:skipped)
+      expect(summary["users"].reason).to start_with("invalid policy: ").and include("primary key")
+      expect(summary["api_request_logs"].status).to eq(:dry_run)
     end
 
     it "load from YAML" do
