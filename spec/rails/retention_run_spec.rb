@@ -69,20 +69,25 @@ RSpec.describe "Retention run (#{VirtualTrainer::DB})" do
     Time.iso8601(row["created_at"]) < now - keep.to_i
   end
 
-  before do
+  # The rows and tables of one example; the seeds stay (other specs read them).
+  def clean
     %w[completed_workouts_archive vto_retention_runs vto_retention_control].each do |t|
       connection.drop_table(t) if connection.table_exists?(t)
     end
     ApiRequestLog.delete_all
     CompletedWorkout.where.not(id: CompletedExercise.select(:completed_workout_id)).delete_all
     BodyMeasurement.delete_all
+  end
+
+  before do
+    clean
     define_policies
     generate(now)
   end
 
   after do
     retention.reset!
-    retention.enable!(connection: connection)
+    clean
   end
 
   it "changes nothing in a dry run, and reports the counts and the SQL of each table's first batch" do
