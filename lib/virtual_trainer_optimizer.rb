@@ -27,9 +27,10 @@ module VirtualTrainerOptimizer
                        "trilogy" => :mysql, "mysql" => :mysql, "sqlite3" => :sqlite, "sqlite" => :sqlite }.freeze
 
   # Loaded on first use: an initializer's `Retention.define`, a scheduler's
-  # job class name.
+  # job class name, the report.
   autoload :Retention, File.expand_path("virtual_trainer_optimizer/retention", __dir__)
   autoload :RetentionJob, File.expand_path("virtual_trainer_optimizer/retention_job", __dir__)
+  autoload :Report, File.expand_path("virtual_trainer_optimizer/report", __dir__)
 
   @config = Configuration.new
   @pid = Process.pid

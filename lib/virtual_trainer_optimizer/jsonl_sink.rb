@@ -10,7 +10,9 @@ module VirtualTrainerOptimizer
   # - "unit": the workload of one unit of work name (a controller action or a
   #   job class) over a period: "count" units, their "queries", "db_ms",
   #   "elapsed_ms" (sums) and "max_elapsed_ms", "view_ms", and its top
-  #   "fingerprints" ({fingerprint, count, total_ms, sql}) by time. Requests
+  #   "fingerprints" ({fingerprint, count, total_ms, sql}) by time, and
+  #   "since" (Unix time of the period's first unit: the report's window),
+  #   and the request's "method" or the job's "queue". Requests
   #   are aggregated in memory and written once per FLUSH_SECONDS, so a busy
   #   app writes a few lines per endpoint per period, not one per request.
   #
@@ -34,7 +36,10 @@ module VirtualTrainerOptimizer
 
     class << self
       def record(result, path)
-        finding_lines = result.findings.map { |f| JSON.generate({ v: VERSION, type: "finding", pid: @pid }.merge(f.to_h)) }
+        at = Time.now.to_f.round(3)
+        finding_lines = result.findings.map do |f|
+          JSON.generate({ v: VERSION, type: "finding", pid: @pid, at: at }.merge(f.to_h))
+        end
         @lock.synchronize do
           flush_locked if @path && path != @path
           @path = path
@@ -68,7 +73,8 @@ module VirtualTrainerOptimizer
           return if @units.size >= MAX_UNITS
 
           unit = @units[key] = { count: 0, queries: 0, db_ms: 0.0, elapsed_ms: 0.0, max_elapsed_ms: 0.0, view_ms: 0.0,
-                                 fingerprints: {} }
+                                 fingerprints: {}, since: (Time.now.to_f - (result.elapsed_ms / 1000.0)).round(3),
+                                 detail: result.detail }
         end
         unit[:count] += 1
         unit[:queries] += result.queries
@@ -89,12 +95,14 @@ module VirtualTrainerOptimizer
       end
 
       def unit_lines
+        at = Time.now.to_f.round(3)
         @units.map do |(kind, name), u|
           top = u[:fingerprints].sort_by { |_, (_, ms)| -ms }.first(MAX_FINGERPRINTS)
           JSON.generate(
-            v: VERSION, type: "unit", pid: @pid, kind: kind, name: name, count: u[:count], queries: u[:queries],
+            v: VERSION, type: "unit", pid: @pid, at: at, since: u[:since], kind: kind, name: name, count: u[:count],
+            queries: u[:queries],
             db_ms: u[:db_ms].round(3), elapsed_ms: u[:elapsed_ms].round(3), max_elapsed_ms: u[:max_elapsed_ms].round(3),
-            view_ms: u[:view_ms].round(3),
+            view_ms: u[:view_ms].round(3), (kind == :request ? :method : :queue) => u[:detail],
             fingerprints: top.map { |fp, (count, ms, sql)| { fingerprint: fp, count: count, total_ms: ms.round(3), sql: sql } }
           )
         end

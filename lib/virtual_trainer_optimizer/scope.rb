@@ -14,6 +14,8 @@ module VirtualTrainerOptimizer
 
     attr_reader :kind, :parent, :started_at, :native
     attr_accessor :name, :budget_ms, :view_ms
+    # The request's HTTP method or the job's queue, for the report.
+    attr_accessor :detail
 
     class << self
       def current
@@ -131,7 +133,7 @@ module VirtualTrainerOptimizer
       raw = @native.finish(elapsed_ms)
       findings = Finding.build_all(raw, self, elapsed_ms)
       Result.new(kind: kind, name: name, findings: findings, queries: queries, db_ms: db_us / 1000.0,
-                 elapsed_ms: elapsed_ms, view_ms: view_ms, totals: totals)
+                 elapsed_ms: elapsed_ms, view_ms: view_ms, totals: totals, detail: detail)
     rescue StandardError => e
       VirtualTrainerOptimizer.internal_error(e)
       empty_result(elapsed_ms)
@@ -139,15 +141,15 @@ module VirtualTrainerOptimizer
 
     def empty_result(elapsed_ms)
       Result.new(kind: kind, name: name, findings: [], queries: 0, db_ms: 0.0, elapsed_ms: elapsed_ms,
-                 view_ms: nil, totals: [])
+                 view_ms: nil, totals: [], detail: detail)
     end
   end
 
   # What a unit of work showed: `#findings` (an Array of Finding) and its
   # totals; `#totals` holds [fingerprint, count, total_ms, normalized SQL] per
   # query shape (for scans, and wherever the JSON-lines sink is on), nested
-  # units' included.
-  Result = Struct.new(:kind, :name, :findings, :queries, :db_ms, :elapsed_ms, :view_ms, :totals,
+  # units' included; `#detail` the request's HTTP method or the job's queue.
+  Result = Struct.new(:kind, :name, :findings, :queries, :db_ms, :elapsed_ms, :view_ms, :totals, :detail,
                       keyword_init: true) do
     def findings_of(kind)
       findings.select { |f| f.kind == kind }

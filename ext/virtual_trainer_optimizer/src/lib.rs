@@ -5,6 +5,7 @@ mod detect;
 mod errors;
 mod frames;
 mod plan;
+mod report;
 mod retention;
 mod schema;
 mod shape;
@@ -28,5 +29,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     plan::init(native)?;
     schema::init(native)?;
     retention::init(native)?;
+    report::init(native)?;
     Ok(())
 }

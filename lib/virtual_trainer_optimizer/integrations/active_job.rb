@@ -9,7 +9,10 @@ module VirtualTrainerOptimizer
         base.around_perform do |job, block|
           config = VirtualTrainerOptimizer.config
           name = job.class.name
-          Scope.run(:job, name, budget_ms: config.budget_for(name, fallback: config.job_budget_ms)) { block.call }
+          Scope.run(:job, name, budget_ms: config.budget_for(name, fallback: config.job_budget_ms)) do |scope|
+            scope&.detail = job.queue_name
+            block.call
+          end
         end
       end
     end

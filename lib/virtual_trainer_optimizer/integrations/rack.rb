@@ -16,7 +16,10 @@ module VirtualTrainerOptimizer
         name = "#{env['REQUEST_METHOD']} #{env['PATH_INFO']}"
         budget = config.budget_for(name, fallback: config.page_budget_ms)
         response = nil
-        Scope.run(:request, name, budget_ms: budget) { response = @app.call(env) }
+        Scope.run(:request, name, budget_ms: budget) do |scope|
+          scope&.detail = env["REQUEST_METHOD"]
+          response = @app.call(env)
+        end
         response
       rescue FindingError
         # raise_on: the response is dropped, so close its body, which is what

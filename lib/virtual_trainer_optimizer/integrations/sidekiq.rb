@@ -15,12 +15,15 @@ module VirtualTrainerOptimizer
         end
       end
 
-      def call(_worker, job, _queue, &block)
+      def call(_worker, job, queue)
         name = job["class"].to_s
         return yield if name == ACTIVE_JOB_WRAPPER || !VirtualTrainerOptimizer.config.enabled
 
         config = VirtualTrainerOptimizer.config
-        Scope.run(:job, name, budget_ms: config.budget_for(name, fallback: config.job_budget_ms), &block)
+        Scope.run(:job, name, budget_ms: config.budget_for(name, fallback: config.job_budget_ms)) do |scope|
+          scope&.detail = queue.to_s
+          yield
+        end
         nil
       end
     end

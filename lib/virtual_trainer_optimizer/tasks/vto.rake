@@ -127,4 +127,29 @@ namespace :vto do
       $stdout.write("virtual_trainer_optimizer: retention runs enabled\n")
     end
   end
+
+  desc "The full report: assessment, optimization, infrastructure and data-governance recommendations, roadmap. " \
+       "FORMAT=text|markdown|json|html OUTPUT=file JSONL=path[,path] (the detector's workload files)"
+  task report: (Rake::Task.task_defined?(:environment) ? :environment : []) do
+    require "virtual_trainer_optimizer/report"
+    abort "vto:report: no database connection (run it in a Rails app)" unless defined?(ActiveRecord::Base)
+    format = ENV.fetch("FORMAT", "text")
+    output = ENV["OUTPUT"].to_s.strip
+    jsonl = ENV["JSONL"].to_s.split(",").map(&:strip).reject(&:empty?)
+    begin
+      VirtualTrainerOptimizer::Retention.load_default_policies
+      report = VirtualTrainerOptimizer::Report.generate(
+        connection: ActiveRecord::Base.connection, format: format, color: output.empty? && $stdout.tty?,
+        jsonl: jsonl.empty? ? nil : jsonl
+      )
+    rescue ArgumentError, VirtualTrainerOptimizer::Error => e
+      abort "vto:report: #{e.message}"
+    end
+    if output.empty?
+      $stdout.write(report.end_with?("\n") ? report : "#{report}\n")
+    else
+      File.write(output, report)
+      $stdout.write("virtual_trainer_optimizer: #{format} report written to #{output}\n")
+    end
+  end
 end

@@ -1,0 +1,5 @@
+# frozen_string_literal: true
+
+class BodyMeasurement < ApplicationRecord
+  belongs_to :user
+end

@@ -1,0 +1,6 @@
+# frozen_string_literal: true
+
+class CompletedExercise < ApplicationRecord
+  belongs_to :completed_workout
+  belongs_to :exercise
+end

@@ -1,0 +1,5 @@
+# frozen_string_literal: true
+
+class Injury < ApplicationRecord
+  belongs_to :user
+end
