@@ -16,7 +16,7 @@ Gem::Specification.new do |spec|
   spec.required_ruby_version = ">= 3.1"
 
   spec.files = Dir[
-    "lib/**/*.{rb,rake}", "ext/**/*.{rb,rs,toml}", "crates/**/*.{rs,toml,md}",
+    "lib/**/*.{rb,rake,yml}", "ext/**/*.{rb,rs,toml}", "crates/**/*.{rs,toml,md}", "docs/**/*.json",
     "Cargo.toml", "Cargo.lock", "README.md", "CHANGELOG.md", "LICENSE"
   ].reject { |path| path.include?("/target/") }
   spec.require_paths = ["lib"]

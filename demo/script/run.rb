@@ -9,11 +9,12 @@
 
 require "optparse"
 
-options = { format: "text", output: nil }
+options = { format: "text", output: nil, save_input: nil }
 parser = OptionParser.new do |o|
   o.banner = "Usage: bin/demo [--format text|markdown|json|html] [--output FILE]"
   o.on("--format FORMAT", "text (default), markdown, json or html") { |f| options[:format] = f }
   o.on("--output FILE", "write the report to FILE instead of the terminal") { |f| options[:output] = f }
+  o.on("--save-input FILE", "also write the evidence the report is built from (JSON)") { |f| options[:save_input] = f }
   o.on("-h", "--help", "this help") do
     puts o
     exit
@@ -63,8 +64,10 @@ teams.each { |team| WeeklySummaryJob.perform_now(team) }
 driven = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
 
 color = options[:output].nil? && $stdout.tty?
-report = VirtualTrainerOptimizer::Report.generate(connection: ActiveRecord::Base.connection, format: options[:format],
-                                                  color: color, jsonl: jsonl, app: "Virtual Trainer")
+input = VirtualTrainerOptimizer::Report.input(connection: ActiveRecord::Base.connection, jsonl: jsonl,
+                                              app: "Virtual Trainer")
+File.write(options[:save_input], JSON.pretty_generate(input)) if options[:save_input]
+report = VirtualTrainerOptimizer::Report.render(input, options[:format], color: color)
 warn format("bin/demo: %<requests>d requests and %<jobs>d jobs on %<db>s in %<s>.1f s",
             requests: requests.size, jobs: teams.size + 1, db: ActiveRecord::Base.connection.adapter_name, s: driven)
 if options[:output]

@@ -295,7 +295,7 @@ fn every_format_has_the_title_and_the_five_sections_in_order() {
     for format in ["text", "text_color", "markdown", "html"] {
         let text = strip_ansi(&out(&report, format));
         let mut needles =
-            vec!["Database report for Virtual Trainer, generated 2026-11-26T12:00:00Z"];
+            vec!["Performance report for Virtual Trainer, generated 2026-11-26T12:00:00Z"];
         needles.extend(SECTIONS);
         assert_in_order(&text, &needles);
     }
@@ -305,7 +305,7 @@ fn every_format_has_the_title_and_the_five_sections_in_order() {
 fn text_headings_are_underlined_and_subsections_ordered() {
     let text = out(&report(), "text");
     assert!(text.starts_with(
-        "Database report for Virtual Trainer, generated 2026-11-26T12:00:00Z\n=================="
+        "Performance report for Virtual Trainer, generated 2026-11-26T12:00:00Z\n=================="
     ));
     for heading in SECTIONS {
         let underline = "=".repeat(heading.len());
@@ -388,7 +388,7 @@ fn empty_parts_say_so_in_one_line() {
     let report = json!({"schema_version": 1, "app": "Virtual Trainer", "generated_at": "2026-11-26T12:00:00Z"});
     for format in ["text", "markdown", "html"] {
         let text = out(&report, format);
-        let mut needles = vec!["Database report for Virtual Trainer"];
+        let mut needles = vec!["Performance report for Virtual Trainer"];
         needles.extend(SECTIONS);
         assert_in_order(&text, &needles);
         for line in [
@@ -570,7 +570,7 @@ fn markdown_tables_escape_pipes_and_keep_their_columns() {
 fn markdown_headings_and_fenced_code_by_language() {
     let md = out(&report(), "markdown");
     assert!(
-        md.starts_with("# Database report for Virtual Trainer, generated 2026-11-26T12:00:00Z\n")
+        md.starts_with("# Performance report for Virtual Trainer, generated 2026-11-26T12:00:00Z\n")
     );
     assert!(md.contains("\n## 1. CURRENT STATE ASSESSMENT\n"));
     assert!(md.contains("\n### 1.3 N+1 queries\n"));
@@ -608,7 +608,7 @@ fn html_is_one_self_contained_page() {
     assert!(html.contains("<style>"));
     assert!(html.contains("Content-Security-Policy"));
     assert!(html.contains(
-        "<title>Database report for Virtual Trainer, generated 2026-11-26T12:00:00Z</title>"
+        "<title>Performance report for Virtual Trainer, generated 2026-11-26T12:00:00Z</title>"
     ));
     // Contents, linked to every section.
     let toc = &html[html.find("<nav class=\"toc\"").unwrap()..html.find("</nav>").unwrap()];
@@ -859,7 +859,7 @@ fn nulls_and_wrong_types_everywhere_do_not_panic() {
         for format in FORMATS {
             let text = render(report, format).unwrap_or_else(|e| panic!("{format}: {e}"));
             if format != "json" {
-                let mut needles = vec!["Database report"];
+                let mut needles = vec!["Performance report"];
                 needles.extend(SECTIONS);
                 assert_in_order(&strip_ansi(&text), &needles);
             }

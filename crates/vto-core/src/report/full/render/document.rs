@@ -12,7 +12,7 @@ use super::{
 
 /// The whole report: a title line, a few lines under it, then the blocks.
 pub(super) struct Document {
-    /// "Database report for <app>, generated <time>".
+    /// "Performance report for <app>, generated <time>".
     pub title: String,
     /// Lines under the title (dialect, schema version warnings).
     pub meta: Vec<String>,
@@ -144,8 +144,8 @@ pub(super) fn build(report: &Value) -> Document {
 
 fn title(report: &Value) -> String {
     let mut title = match text_at(report, "app") {
-        Some(app) => format!("Database report for {app}"),
-        None => "Database report".to_owned(),
+        Some(app) => format!("Performance report for {app}"),
+        None => "Performance report".to_owned(),
     };
     if let Some(at) = text_at(report, "generated_at") {
         title.push_str(&format!(", generated {at}"));

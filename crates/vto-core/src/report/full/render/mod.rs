@@ -19,7 +19,7 @@
 //! let report = serde_json::json!({"schema_version": 1, "app": "Virtual Trainer",
 //!                                 "generated_at": "2026-11-26T12:00:00Z"});
 //! let text = render(&report, "text")?;
-//! assert!(text.starts_with("Database report for Virtual Trainer, generated 2026-11-26T12:00:00Z"));
+//! assert!(text.starts_with("Performance report for Virtual Trainer, generated 2026-11-26T12:00:00Z"));
 //! assert!(text.contains("No N+1 queries were seen in this workload."));
 //! let html = render(&report, "html")?;
 //! assert!(html.contains(r#"<svg class="chart" id="chart-query-time""#));
