@@ -11,6 +11,7 @@ require_relative "virtual_trainer_optimizer/finding"
 require_relative "virtual_trainer_optimizer/generic_plan"
 require_relative "virtual_trainer_optimizer/fix_hint"
 require_relative "virtual_trainer_optimizer/jsonl_sink"
+require_relative "virtual_trainer_optimizer/redis_sink"
 require_relative "virtual_trainer_optimizer/ci_summary"
 require_relative "virtual_trainer_optimizer/notifier"
 require_relative "virtual_trainer_optimizer/subscriber"
@@ -127,6 +128,7 @@ module VirtualTrainerOptimizer
       @pid = Process.pid
       Scope.reset_current!
       JsonlSink.after_fork!
+      RedisSink.after_fork!
       CiSummary.reset!
     end
 

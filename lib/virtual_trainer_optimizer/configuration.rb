@@ -42,6 +42,13 @@ module VirtualTrainerOptimizer
       Option.new(name: :jsonl_path, default: nil,
                  doc: "JSON-lines file of findings and units of work, read by the report " \
                       "(Rails: log/virtual_trainer_optimizer.jsonl; nil: none)"),
+      Option.new(name: :redis_url, default: nil,
+                 doc: "Redis (redis:// or rediss:// URL) that every process adds its units of work and findings " \
+                      "to, so the report sees the whole fleet (nil: none)"),
+      Option.new(name: :redis_namespace, default: "vto",
+                 doc: "Prefix of the Redis keys (letters, digits, _ . -): one per app or environment"),
+      Option.new(name: :redis_ttl, default: 604_800,
+                 doc: "Seconds the Redis workload keys live after their last write (default: 7 days)"),
       Option.new(name: :dialect, default: nil,
                  doc: "SQL dialect (:postgresql, :mysql, :sqlite); nil: from ActiveRecord's adapter"),
       Option.new(name: :suggest_indexes, default: true,
@@ -141,12 +148,21 @@ module VirtualTrainerOptimizer
 
     private
 
+    def redis_url?(value)
+      require "uri"
+      uri = URI.parse(value)
+      REDIS_SCHEMES.include?(uri.scheme) && !uri.host.to_s.empty?
+    rescue URI::InvalidURIError, TypeError
+      false
+    end
+
     def copy(value)
       value.is_a?(Hash) || value.is_a?(Array) ? value.dup : value
     end
 
     POSITIVE = %i[slow_query_ms request_budget_ms page_budget_ms job_budget_ms].freeze
-    COUNTS = %i[n_plus_one_threshold duplicate_threshold max_keys max_slow_queries ci_summary_top].freeze
+    COUNTS = %i[n_plus_one_threshold duplicate_threshold max_keys max_slow_queries ci_summary_top redis_ttl].freeze
+    REDIS_SCHEMES = %w[redis rediss].freeze
 
     def validate(name, value)
       case name
@@ -193,6 +209,13 @@ module VirtualTrainerOptimizer
 
         raise ArgumentError, "ci_summary_formats: unknown formats #{unknown.inspect} " \
                              "(known: #{CI_SUMMARY_FORMATS.join(', ')})"
+      when :redis_url
+        return value if value.nil? || redis_url?(value)
+
+        # The URL is not echoed: it may hold a password.
+        raise ArgumentError, "redis_url must be a redis:// or rediss:// URL with a host, or nil"
+      when :redis_namespace
+        RedisSink::Keys.new(value).namespace
       when :allowlist
         return value if value.is_a?(Array)
 

@@ -44,7 +44,7 @@ module VirtualTrainerOptimizer
           flush_locked if @path && path != @path
           @path = path
           @lines.concat(finding_lines)
-          aggregate(result) unless result.kind == :scan
+          aggregate(@units, result) unless result.kind == :scan
           start_flusher
           flush_locked if Process.clock_gettime(Process::CLOCK_MONOTONIC) - @flushed_at >= FLUSH_SECONDS
         end
@@ -64,17 +64,19 @@ module VirtualTrainerOptimizer
         @flusher = nil
       end
 
-      private
-
-      def aggregate(result)
+      # Adds a finished unit of work to `units` ([kind, name] => totals and
+      # fingerprint => [count, ms, sql]), bounded to MAX_UNITS names and
+      # MAX_FINGERPRINTS * 4 shapes each. RedisSink aggregates with it too, so
+      # both sinks count alike.
+      def aggregate(units, result)
         key = [result.kind, result.name]
-        unit = @units[key]
+        unit = units[key]
         unless unit
-          return if @units.size >= MAX_UNITS
+          return if units.size >= MAX_UNITS
 
-          unit = @units[key] = { count: 0, queries: 0, db_ms: 0.0, elapsed_ms: 0.0, max_elapsed_ms: 0.0, view_ms: 0.0,
-                                 fingerprints: {}, since: (Time.now.to_f - (result.elapsed_ms / 1000.0)).round(3),
-                                 detail: result.detail }
+          unit = units[key] = { count: 0, queries: 0, db_ms: 0.0, elapsed_ms: 0.0, max_elapsed_ms: 0.0, view_ms: 0.0,
+                                fingerprints: {}, since: (Time.now.to_f - (result.elapsed_ms / 1000.0)).round(3),
+                                detail: result.detail }
         end
         unit[:count] += 1
         unit[:queries] += result.queries
@@ -93,6 +95,8 @@ module VirtualTrainerOptimizer
           end
         end
       end
+
+      private
 
       def unit_lines
         at = Time.now.to_f.round(3)

@@ -4,9 +4,9 @@ require "logger"
 
 module VirtualTrainerOptimizer
   # Delivers a finished unit of work's findings: logger, callback,
-  # ActiveSupport::Notifications events, the JSON-lines sink, then (for the
-  # kinds in raise_on) an exception. A failing notifier never reaches the app;
-  # only the configured raise does.
+  # ActiveSupport::Notifications events, the JSON-lines and Redis sinks, then
+  # (for the kinds in raise_on) an exception. A failing notifier never reaches
+  # the app; only the configured raise does.
   module Notifier
     EVENT_SUFFIX = ".virtual_trainer_optimizer"
 
@@ -23,6 +23,7 @@ module VirtualTrainerOptimizer
         end
         safely { CiSummary.record(findings) } if CiSummary.active?
         safely { JsonlSink.record(result, File.expand_path(config.jsonl_path.to_s, config.app_root_path)) } if config.jsonl_path
+        safely { RedisSink.record(result) } if config.redis_url
         raise_for(raise_on.nil? ? config.raise_on : raise_on, nested ? findings + nested : findings) if raising
       end
 

@@ -127,9 +127,9 @@ module VirtualTrainerOptimizer
       db_us = @native.db_us
       @native.budget_ms = @budget_ms&.to_f
       @parent&.native&.absorb(queries, db_us)
-      # Per-fingerprint totals (with a SQL sample) feed the JSON-lines sink and
-      # an explicit scan's result (a workload for the index advisor).
-      totals = @config.jsonl_path || kind == :scan ? @native.totals : []
+      # Per-fingerprint totals (with a SQL sample) feed the JSON-lines and
+      # Redis sinks and an explicit scan's result (a workload for the index advisor).
+      totals = @config.jsonl_path || @config.redis_url || kind == :scan ? @native.totals : []
       raw = @native.finish(elapsed_ms)
       findings = Finding.build_all(raw, self, elapsed_ms)
       Result.new(kind: kind, name: name, findings: findings, queries: queries, db_ms: db_us / 1000.0,

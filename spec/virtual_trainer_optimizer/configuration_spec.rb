@@ -51,4 +51,14 @@ RSpec.describe VirtualTrainerOptimizer::Configuration do
     expect { config.ci_summary_formats = [] }.to raise_error(ArgumentError, /unknown formats/)
     expect { config.ci_summary_top = 0 }.to raise_error(ArgumentError, /Integer >= 1/)
   end
+
+  it "validates the Redis workload options without echoing a URL's password" do
+    expect([config.redis_url, config.redis_namespace, config.redis_ttl]).to eq([nil, "vto", 7 * 24 * 3600])
+    config.redis_url = "rediss://:secret@cache.internal:6380/2"
+    expect { config.redis_url = "http://:secret@cache.internal" }
+      .to raise_error(ArgumentError, /redis:\/\/ or rediss:\/\/ URL/) { |e| expect(e.message).not_to include("secret") }
+    expect { config.redis_namespace = "vto:staging" }.to raise_error(ArgumentError, /letters, digits/)
+    expect { config.redis_ttl = 0 }.to raise_error(ArgumentError, /redis_ttl must be an Integer >= 1/)
+    expect(config.redis_url).to eq("rediss://:secret@cache.internal:6380/2")
+  end
 end

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "fingerprint_shape"
 
 module VirtualTrainerOptimizer
   module Report
@@ -108,21 +109,9 @@ module VirtualTrainerOptimizer
         end
       end
 
-      # The statement and its tables from the normalized SQL (parsed with
-      # SQLite's dialect, which reads `?` placeholders), and the call sites
-      # the findings name.
+      # The statement, tables and call sites (FingerprintShape).
       def finish_fingerprint(entry, _dialect)
-        shape = begin
-          SQL.analyze(entry[:sql].to_s, dialect: :sqlite)
-        rescue VirtualTrainerOptimizer::Error
-          nil
-        end
-        statement = shape ? shape["kind"] : entry[:sql].to_s[/\A\s*(\w+)/, 1].to_s.downcase
-        sites = @findings.values.select { |f| f[:fingerprint] == entry[:fingerprint] && f[:location] }
-                         .map { |f| f[:location] }.uniq
-        entry.merge(statement: %w[select insert update delete].include?(statement) ? statement : "other",
-                    tables: shape ? shape["tables"].map { |t| t["name"] }.uniq : [],
-                    units: entry[:units].values, call_sites: sites, total_ms: entry[:total_ms].round(3))
+        FingerprintShape.finish(entry, @findings.values)
       end
     end
   end
