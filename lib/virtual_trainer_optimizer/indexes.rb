@@ -74,8 +74,9 @@ module VirtualTrainerOptimizer
 
     # The suggestions for a database (`connection:`) or a structure.sql /
     # pg_dump --schema-only text (`structure_sql:`, no database needed).
-    # `workload:` (a scan result, an Array of SQL strings, or the path of the
-    # JSON-lines file) adds indexes derived from the recorded queries.
+    # `workload:` (a scan result, an Array of SQL strings, the path of the
+    # JSON-lines file, or :pg_stat_statements with a PostgreSQL connection)
+    # adds indexes derived from the recorded queries.
     # `verify:` (PostgreSQL connection; true, or :hypopg / :transaction to
     # insist on one way) asks the planner about each of those and drops what
     # it would not use; `real_indexes:` lets it create the
@@ -100,7 +101,8 @@ module VirtualTrainerOptimizer
                  # The models loaded here know foreign keys a structure.sql may not declare.
                  parsed.merge("associations" => Introspection.associations(parsed["tables"].map { |t| t["name"] }))
                end
-      suggestions = advise(schema, kinds: kinds, workload: Workload.from(workload, dialect: dialect), **thresholds)
+      entries = Workload.from(workload, dialect: dialect, connection: connection)
+      suggestions = advise(schema, kinds: kinds, workload: entries, **thresholds)
       return suggestions unless verify
 
       using = verify == true ? nil : verify

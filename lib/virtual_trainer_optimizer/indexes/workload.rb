@@ -9,22 +9,47 @@ module VirtualTrainerOptimizer
     # per query fingerprint with its normalized SQL, count, total time, the
     # app call sites and units (actions, jobs) it came from, and whether it
     # was part of an N+1. Sources: a `scan` result, an Array of SQL strings,
-    # or the detector's JSON-lines file.
+    # the detector's JSON-lines file, or :pg_stat_statements (the database's
+    # own totals, read through `connection`; a Report::PgStatStatementsWorkload
+    # when its min_calls / limit matter).
     module Workload
       MAX_LOCATIONS = 5
 
       module_function
 
-      def from(source, dialect:)
+      def from(source, dialect:, connection: nil)
         case source
         when nil then []
         when Result then from_result(source)
         when Array then from_sql(source, dialect)
         when String, Pathname then from_jsonl(source.to_s)
+        when :pg_stat_statements then from_pg_stat_statements(pg_stat_statements(connection))
         else
+          return from_pg_stat_statements(source) if pg_stat_statements_reader?(source)
+
           raise ArgumentError, "workload must be a scan result, an Array of SQL strings or the path of the " \
-                               "JSON-lines file, got #{source.class}"
+                               "JSON-lines file, or :pg_stat_statements, got #{source.inspect[0, 80]}"
         end
+      end
+
+      # Loaded on use: it lives with the report's workload sources.
+      def pg_stat_statements(connection)
+        raise ArgumentError, "workload: :pg_stat_statements needs a connection: (the database is read)" unless connection
+
+        require_relative "../report/pg_stat_statements_workload"
+        Report::PgStatStatementsWorkload.new(connection)
+      end
+
+      def pg_stat_statements_reader?(source)
+        defined?(Report::PgStatStatementsWorkload) && source.is_a?(Report::PgStatStatementsWorkload)
+      end
+
+      # The database's calls and execution time per fingerprint; no call
+      # sites or units (the database does not know them).
+      def from_pg_stat_statements(reader)
+        entries = Entries.new
+        reader.statements.each { |s| entries.add(s[:fingerprint], s[:sql], s[:calls], s[:total_ms], nil) }
+        entries.to_a
       end
 
       def from_result(result)
