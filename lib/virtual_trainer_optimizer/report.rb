@@ -6,6 +6,8 @@ require_relative "introspection"
 require_relative "indexes"
 require_relative "retention"
 require_relative "report/jsonl_workload"
+require_relative "report/redis_workload"
+require_relative "report/pg_stat_statements_workload"
 require_relative "report/infrastructure"
 
 module VirtualTrainerOptimizer
@@ -18,42 +20,73 @@ module VirtualTrainerOptimizer
   #   VirtualTrainerOptimizer::Report.generate(connection: ActiveRecord::Base.connection, format: :html)
   module Report
     FORMATS = %w[text markdown json html].freeze
+    SOURCES = %i[jsonl redis pg_stat_statements].freeze
 
     module_function
 
     # The report as a String. `format`: text, markdown, json or html;
-    # `color:` ANSI colours in text; `jsonl:` the workload file(s) (the
-    # configured jsonl_path by default); `infrastructure:` overrides of
-    # config/vto_infrastructure.yml; `app:` the title.
-    def generate(connection:, format: "text", color: false, jsonl: nil, infrastructure: {}, app: nil, root: nil,
-                 options: {})
+    # `color:` ANSI colours in text; `source:` where the workload comes from:
+    # :jsonl (the detector's files: `jsonl:`, the configured jsonl_path by
+    # default), :redis (every process's aggregate, config.redis_url) or
+    # :pg_stat_statements (the database's own, PostgreSQL); `infrastructure:`
+    # overrides of config/vto_infrastructure.yml; `app:` the title.
+    def generate(connection:, format: "text", color: false, source: :jsonl, jsonl: nil, infrastructure: {}, app: nil,
+                 root: nil, options: {})
       format = format.to_s
       raise ArgumentError, "format must be one of #{FORMATS.join(', ')}, got #{format.inspect}" unless FORMATS.include?(format)
 
-      data = input(connection: connection, jsonl: jsonl, infrastructure: infrastructure, app: app, root: root,
-                   options: options)
+      data = input(connection: connection, source: source, jsonl: jsonl, infrastructure: infrastructure, app: app,
+                   root: root, options: options)
       render(data, format, color: color)
     end
 
     # The core's input: every source gathered, as a Hash.
-    def input(connection:, jsonl: nil, infrastructure: {}, app: nil, root: nil, options: {})
+    def input(connection:, source: :jsonl, jsonl: nil, infrastructure: {}, app: nil, root: nil, options: {})
       root ||= VirtualTrainerOptimizer.config.app_root_path
-      paths = jsonl || VirtualTrainerOptimizer.config.jsonl_path
-      raise ArgumentError, "no workload: set config.jsonl_path or pass jsonl:" if paths.nil?
-
-      JsonlSink.flush
       dialect = Introspection.dialect_of(connection).to_s
-      source = JsonlWorkload.new(paths)
+      workload, index_workload = workload_source(source.to_sym, connection, jsonl)
       schema = Introspection.schema(connection, usage: dialect == "postgresql")
       {
         app: app || app_name, generated_at: Time.now.utc.iso8601, dialect: dialect,
-        workload: source.workload(dialect), findings: source.findings,
+        workload: workload.workload(dialect), findings: findings_of(workload, source.to_sym),
         schema: { tables: schema[:tables].map { |t| t.slice(:name, :rows, :size_bytes) } },
-        indexes: index_suggestions(connection, paths),
+        indexes: index_suggestions(connection, index_workload),
         governance: Retention.check(connection: connection).map(&:to_h),
         infrastructure: Infrastructure.collect(connection, root, infrastructure),
         options: options
       }
+    end
+
+    # The workload reader, and what the index advisor reads its workload
+    # from (nil: no workload-derived indexes, only the schema's).
+    def workload_source(source, connection, jsonl)
+      config = VirtualTrainerOptimizer.config
+      case source
+      when :jsonl
+        paths = jsonl || config.jsonl_path
+        raise ArgumentError, "no workload: set config.jsonl_path or pass jsonl:" if paths.nil?
+
+        JsonlSink.flush
+        paths = Array(paths).map { |p| File.expand_path(p.to_s, config.app_root_path) }
+        [JsonlWorkload.new(paths), paths.first]
+      when :redis
+        raise ArgumentError, "source: :redis needs config.redis_url" if config.redis_url.nil?
+
+        RedisSink.flush
+        [RedisWorkload.new(redis_url: config.redis_url, namespace: config.redis_namespace), nil]
+      when :pg_stat_statements
+        [PgStatStatementsWorkload.new(connection), :pg_stat_statements]
+      else
+        raise ArgumentError, "source must be one of #{SOURCES.map(&:inspect).join(', ')}, got #{source.inspect}"
+      end
+    end
+
+    # The database's slow statements belong to no request or job.
+    def findings_of(workload, source)
+      findings = workload.findings
+      return findings unless source == :pg_stat_statements
+
+      findings.map { |f| f.merge(scope_name: f[:scope_name] || "the database (pg_stat_statements)") }
     end
 
     def render(input, format, color: false)
@@ -61,8 +94,8 @@ module VirtualTrainerOptimizer
       Native.report(JSON.generate(input), format.to_s)
     end
 
-    def index_suggestions(connection, paths)
-      Indexes.analyze(connection: connection, workload: Array(paths).first, usage: false).map do |s|
+    def index_suggestions(connection, workload)
+      Indexes.analyze(connection: connection, workload: workload, usage: false).map do |s|
         s.to_h.merge(queries: Array(s.queries).map { |q| q.is_a?(Hash) ? (q["fingerprint"] || q[:fingerprint]) : q })
       end
     end

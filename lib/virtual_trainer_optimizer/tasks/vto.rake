@@ -129,7 +129,8 @@ namespace :vto do
   end
 
   desc "The full report: assessment, optimization, infrastructure and data-governance recommendations, roadmap. " \
-       "FORMAT=text|markdown|json|html OUTPUT=file JSONL=path[,path] (the detector's workload files)"
+       "FORMAT=text|markdown|json|html OUTPUT=file SOURCE=jsonl|redis|pg_stat_statements " \
+       "JSONL=path[,path] (the detector's workload files)"
   task report: (Rake::Task.task_defined?(:environment) ? :environment : []) do
     require "virtual_trainer_optimizer/report"
     abort "vto:report: no database connection (run it in a Rails app)" unless defined?(ActiveRecord::Base)
@@ -140,7 +141,7 @@ namespace :vto do
       VirtualTrainerOptimizer::Retention.load_default_policies
       report = VirtualTrainerOptimizer::Report.generate(
         connection: ActiveRecord::Base.connection, format: format, color: output.empty? && $stdout.tty?,
-        jsonl: jsonl.empty? ? nil : jsonl
+        source: ENV.fetch("SOURCE", "jsonl"), jsonl: jsonl.empty? ? nil : jsonl
       )
     rescue ArgumentError, VirtualTrainerOptimizer::Error => e
       abort "vto:report: #{e.message}"
