@@ -49,7 +49,7 @@ module VirtualTrainerOptimizer
       {
         app: app || app_name, generated_at: Time.now.utc.iso8601, dialect: dialect,
         workload: workload.workload(dialect), findings: findings_of(workload, source.to_sym),
-        schema: { tables: schema[:tables].map { |t| t.slice(:name, :rows, :size_bytes) } },
+        schema: { tables: schema[:tables].map { |t| t.transform_keys(&:to_s).slice("name", "rows", "size_bytes") } },
         indexes: index_suggestions(connection, index_workload),
         governance: Retention.check(connection: connection).map(&:to_h),
         infrastructure: Infrastructure.collect(connection, root, infrastructure),

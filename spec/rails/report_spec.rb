@@ -22,9 +22,15 @@ RSpec.describe "Report (#{VirtualTrainer::DB})" do
 
   it "builds from the JSON-lines workload, through rake vto:report" do
     drive
+    ActiveRecord::Base.connection.execute("ANALYZE") # row counts: pg_class, or SQLite's sqlite_stat1
     out = run_rake("vto:report", { "FORMAT" => "json" })
     json = JSON.parse(out)
     expect(json["assessment"]["workload"]["source"]).to eq("jsonl")
+    schema = json["assessment"]["schema"]
+    counts = ActiveRecord::Base.connection.tables.to_h { |t| [t, ActiveRecord::Base.connection.select_value("SELECT COUNT(*) FROM #{t}").to_i] }
+    largest = schema["largest"].first
+    expect(largest["rows"]).to eq(counts.values.max)
+    expect(counts[largest["name"]]).to eq(counts.values.max)
     names = json["assessment"]["endpoints"].map { |e| e["name"] }
     expect(names).to include("Api::UsersController#index", "Api::TeamsController#nested")
     expect(json["recommendations"].map { |r| r["category"] }).to include("n_plus_one")

@@ -70,8 +70,11 @@ module VirtualTrainerOptimizer
       def row_counts(connection)
         return {} if connection.select_value("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").to_i.zero?
 
-        connection.select_rows("SELECT tbl, stat FROM sqlite_stat1 WHERE idx IS NULL OR idx = tbl", "SCHEMA")
-                  .to_h { |tbl, stat| [tbl, stat.to_s.split.first.to_i] }
+        # A table's own row (idx NULL) exists only when it has no index; each
+        # index's row starts with the rows it covers: the table's, but for a
+        # partial index. The largest is the table's.
+        connection.select_rows("SELECT tbl, stat FROM sqlite_stat1", "SCHEMA")
+                  .group_by(&:first).transform_values { |rows| rows.map { |_, stat| stat.to_s.split.first.to_i }.max }
       end
     end
   end
