@@ -569,9 +569,8 @@ fn markdown_tables_escape_pipes_and_keep_their_columns() {
 #[test]
 fn markdown_headings_and_fenced_code_by_language() {
     let md = out(&report(), "markdown");
-    assert!(
-        md.starts_with("# Performance report for Virtual Trainer, generated 2026-11-26T12:00:00Z\n")
-    );
+    assert!(md
+        .starts_with("# Performance report for Virtual Trainer, generated 2026-11-26T12:00:00Z\n"));
     assert!(md.contains("\n## 1. CURRENT STATE ASSESSMENT\n"));
     assert!(md.contains("\n### 1.3 N+1 queries\n"));
     assert!(md.contains(
