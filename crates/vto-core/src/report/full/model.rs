@@ -108,3 +108,28 @@ pub struct Recommendation {
     /// rewrite that needs it).
     pub depends_on: Vec<String>,
 }
+
+/// A recommendation with its words and figures still to fill in, and its id
+/// still to assign (each section numbers its own).
+pub(super) fn blank(
+    category: &str,
+    title: String,
+    priority: Priority,
+    effort: Effort,
+) -> Recommendation {
+    Recommendation {
+        id: String::new(),
+        category: category.to_owned(),
+        title,
+        issue: String::new(),
+        impact: Impact::default(),
+        solution: String::new(),
+        trade_offs: String::new(),
+        priority,
+        effort,
+        metric: String::new(),
+        location: None,
+        evidence: Vec::new(),
+        depends_on: Vec::new(),
+    }
+}

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::assessment::{self, Writes};
+use super::model::blank;
 use super::{
     and_list, fmt_count, fmt_duration, fmt_ms, fmt_num, fmt_pct, infra, model_name, plural,
     priority_of_ms, ratio, round2, sql_excerpt, words, Assessment, Effort, Finding, Fingerprint,
@@ -261,25 +262,6 @@ fn number(mut drafts: Vec<Draft>) -> Vec<Recommendation> {
             d.rec
         })
         .collect()
-}
-
-/// A recommendation with its words and figures still to fill in.
-fn blank(category: &str, title: String, priority: Priority, effort: Effort) -> Recommendation {
-    Recommendation {
-        id: String::new(),
-        category: category.to_owned(),
-        title,
-        issue: String::new(),
-        impact: Impact::default(),
-        solution: String::new(),
-        trade_offs: String::new(),
-        priority,
-        effort,
-        metric: String::new(),
-        location: None,
-        evidence: Vec::new(),
-        depends_on: Vec::new(),
-    }
 }
 
 // ------------------------------------------------------------- findings
