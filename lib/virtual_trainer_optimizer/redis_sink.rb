@@ -2,6 +2,7 @@
 
 require "json"
 require "digest"
+require_relative "flusher"
 
 module VirtualTrainerOptimizer
   # The fleet's workload in Redis (config.redis_url): every process (Puma
@@ -270,16 +271,7 @@ module VirtualTrainerOptimizer
       def start_flusher
         return if @flusher&.alive?
 
-        @flusher = Thread.new do
-          loop do
-            sleep FLUSH_SECONDS
-            flush
-          rescue StandardError => e
-            VirtualTrainerOptimizer.internal_error(e)
-          end
-        end
-        @flusher.name = "virtual_trainer_optimizer-redis"
-        @flusher.report_on_exception = false
+        @flusher = Flusher.start("virtual_trainer_optimizer-redis", FLUSH_SECONDS) { flush }
       end
     end
   end
