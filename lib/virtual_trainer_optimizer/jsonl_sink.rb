@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require_relative "flusher"
 
 module VirtualTrainerOptimizer
   # The JSON-lines file the report reads (config.jsonl_path). Two line types,
@@ -127,16 +128,7 @@ module VirtualTrainerOptimizer
       def start_flusher
         return if @flusher&.alive?
 
-        @flusher = Thread.new do
-          loop do
-            sleep FLUSH_SECONDS
-            flush
-          rescue StandardError => e
-            VirtualTrainerOptimizer.internal_error(e)
-          end
-        end
-        @flusher.name = "virtual_trainer_optimizer-jsonl"
-        @flusher.report_on_exception = false
+        @flusher = Flusher.start("virtual_trainer_optimizer-jsonl", FLUSH_SECONDS) { flush }
       end
     end
   end

@@ -2,6 +2,7 @@
 
 require "json"
 require "digest"
+require_relative "flusher"
 
 module VirtualTrainerOptimizer
   # The fleet's workload in Redis (config.redis_url): every process (Puma
@@ -107,13 +108,6 @@ module VirtualTrainerOptimizer
     # A process's pending workload for one target.
     Batch = Struct.new(:units, :findings, :since)
 
-    @lock = Mutex.new
-    @flush_lock = Mutex.new
-    @batches = {}
-    @flusher = nil
-    @redis = nil
-    @redis_url = nil
-
     class << self
       # Adds a finished unit of work (a Result) to this process's batch. No I/O.
       def record(result)
@@ -153,6 +147,14 @@ module VirtualTrainerOptimizer
       # A forked child drops the parent's batch (the parent writes it) and
       # its connection (a socket shared with the parent would mix replies).
       def after_fork!
+        reset
+      end
+
+      private
+
+      # The state of a process that has buffered nothing and holds no
+      # connection: at load and in a forked child.
+      def reset
         @lock = Mutex.new
         @flush_lock = Mutex.new
         @batches = {}
@@ -160,8 +162,6 @@ module VirtualTrainerOptimizer
         @redis = nil
         @redis_url = nil
       end
-
-      private
 
       def add_finding(findings, finding)
         key = [finding.kind, finding.fingerprint, finding.location]
@@ -270,18 +270,11 @@ module VirtualTrainerOptimizer
       def start_flusher
         return if @flusher&.alive?
 
-        @flusher = Thread.new do
-          loop do
-            sleep FLUSH_SECONDS
-            flush
-          rescue StandardError => e
-            VirtualTrainerOptimizer.internal_error(e)
-          end
-        end
-        @flusher.name = "virtual_trainer_optimizer-redis"
-        @flusher.report_on_exception = false
+        @flusher = Flusher.start("virtual_trainer_optimizer-redis", FLUSH_SECONDS) { flush }
       end
     end
+
+    reset
   end
 end
 

@@ -113,16 +113,19 @@ impl FindingKind {
 }
 
 /// How urgent a finding is, from the time it costs and how often it repeats.
+/// The full report grades its recommendations on the same scale
+/// ([`crate::report::full::Priority`]), so everything sorts alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
-    /// Costs at least 500 ms in the scope, or repeats at least 50 times.
+    /// Costs at least 500 ms in the scope, or repeats at least 50 times; a
+    /// recommendation that hurts users or data now.
     Critical,
-    /// At least 100 ms, or at least 10 repeats.
+    /// At least 100 ms, or at least 10 repeats; a large, measured cost.
     High,
-    /// At least 20 ms, or at least 5 repeats.
+    /// At least 20 ms, or at least 5 repeats; worth the next iteration.
     Medium,
-    /// Anything less.
+    /// Anything less; nice to have.
     Low,
 }
 
@@ -137,6 +140,17 @@ impl Priority {
             Priority::Medium
         } else {
             Priority::Low
+        }
+    }
+
+    /// From the names used on the wire (`critical`, `high`, `medium`, `low`,
+    /// any case); anything else is `Low`.
+    pub fn from_name(name: &str) -> Priority {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "critical" => Priority::Critical,
+            "high" => Priority::High,
+            "medium" => Priority::Medium,
+            _ => Priority::Low,
         }
     }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::assessment;
+use super::model::blank;
 use super::{
     and_list, fmt_count, fmt_num, model_name, plural, words, Effort, GovernanceFinding, Impact,
     Input, Priority, Recommendation,
@@ -94,24 +95,6 @@ fn tables_with(findings: &[GovernanceFinding], kind: &str) -> BTreeSet<String> {
         .filter(|f| f.kind == kind && !f.table.trim().is_empty())
         .map(|f| f.table.clone())
         .collect()
-}
-
-fn blank(category: &str, title: String, priority: Priority, effort: Effort) -> Recommendation {
-    Recommendation {
-        id: String::new(),
-        category: category.to_owned(),
-        title,
-        issue: String::new(),
-        impact: Impact::default(),
-        solution: String::new(),
-        trade_offs: String::new(),
-        priority,
-        effort,
-        metric: String::new(),
-        location: None,
-        evidence: Vec::new(),
-        depends_on: Vec::new(),
-    }
 }
 
 /// A one-line fix takes minutes; a multi-line one (steps, a class) hours.

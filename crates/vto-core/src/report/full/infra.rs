@@ -27,6 +27,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::model::{Effort, Impact, Priority, Recommendation};
+use super::{round2, round4};
 
 /// A budget at or under this share of the limit is "ok"; above it, "tight".
 const OK_SHARE_PERCENT: u64 = 80;
@@ -2493,24 +2494,6 @@ fn random_page_cost_fix(current: &str) -> SettingFix {
 // ---------------------------------------------------------------------------
 // Formatting
 // ---------------------------------------------------------------------------
-
-fn round2(x: f64) -> f64 {
-    round_to(x, 100.0)
-}
-
-fn round4(x: f64) -> f64 {
-    round_to(x, 10_000.0)
-}
-
-/// Rounds to 1/scale; a figure too large to scale is returned as is.
-fn round_to(x: f64, scale: f64) -> f64 {
-    let rounded = (x * scale).round() / scale;
-    if rounded.is_finite() {
-        rounded
-    } else {
-        x
-    }
-}
 
 /// Beyond this, figures are shown in scientific notation, not 300 digits.
 const PLAIN_LIMIT: f64 = 1e15;

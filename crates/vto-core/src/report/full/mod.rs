@@ -907,18 +907,9 @@ fn model_name(table: &str) -> Option<String> {
 }
 
 /// The priority of a saving of `ms` per unit of work, on the detectors'
-/// scale ([`crate::detect::Priority::of`]): 500 ms critical, 100 ms high,
-/// 20 ms medium.
+/// scale: 500 ms critical, 100 ms high, 20 ms medium (no repeat count).
 fn priority_of_ms(ms: f64) -> Priority {
-    if ms >= 500.0 {
-        Priority::Critical
-    } else if ms >= 100.0 {
-        Priority::High
-    } else if ms >= 20.0 {
-        Priority::Medium
-    } else {
-        Priority::Low
-    }
+    Priority::of(ms, 0)
 }
 
 #[cfg(test)]

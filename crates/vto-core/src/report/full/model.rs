@@ -3,42 +3,9 @@
 
 use serde::Serialize;
 
-/// How urgent a recommendation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// Hurts users or data now; do it first.
-    Critical,
-    /// A large, measured cost.
-    High,
-    /// Worth doing in the next iteration.
-    Medium,
-    /// Nice to have.
-    Low,
-}
-
-impl Priority {
-    /// From the names used on the wire (`critical`, `high`, `medium`, `low`);
-    /// anything else is `Low`.
-    pub fn from_name(name: &str) -> Priority {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "critical" => Priority::Critical,
-            "high" => Priority::High,
-            "medium" => Priority::Medium,
-            _ => Priority::Low,
-        }
-    }
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Critical => "critical",
-            Priority::High => "high",
-            Priority::Medium => "medium",
-            Priority::Low => "low",
-        }
-    }
-}
+/// How urgent a recommendation is: the detectors' scale, so findings and
+/// the recommendations built from them sort alike.
+pub use crate::detect::Priority;
 
 /// Roughly how long the change takes a developer who knows the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -107,4 +74,29 @@ pub struct Recommendation {
     /// Ids of the recommendations to do first (an index before the query
     /// rewrite that needs it).
     pub depends_on: Vec<String>,
+}
+
+/// A recommendation with its words and figures still to fill in, and its id
+/// still to assign (each section numbers its own).
+pub(super) fn blank(
+    category: &str,
+    title: String,
+    priority: Priority,
+    effort: Effort,
+) -> Recommendation {
+    Recommendation {
+        id: String::new(),
+        category: category.to_owned(),
+        title,
+        issue: String::new(),
+        impact: Impact::default(),
+        solution: String::new(),
+        trade_offs: String::new(),
+        priority,
+        effort,
+        metric: String::new(),
+        location: None,
+        evidence: Vec::new(),
+        depends_on: Vec::new(),
+    }
 }

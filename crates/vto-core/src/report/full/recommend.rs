@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::assessment::{self, Writes};
+use super::model::blank;
 use super::{
     and_list, fmt_count, fmt_duration, fmt_ms, fmt_num, fmt_pct, infra, model_name, plural,
     priority_of_ms, ratio, round2, sql_excerpt, words, Assessment, Effort, Finding, Fingerprint,
@@ -263,25 +264,6 @@ fn number(mut drafts: Vec<Draft>) -> Vec<Recommendation> {
         .collect()
 }
 
-/// A recommendation with its words and figures still to fill in.
-fn blank(category: &str, title: String, priority: Priority, effort: Effort) -> Recommendation {
-    Recommendation {
-        id: String::new(),
-        category: category.to_owned(),
-        title,
-        issue: String::new(),
-        impact: Impact::default(),
-        solution: String::new(),
-        trade_offs: String::new(),
-        priority,
-        effort,
-        metric: String::new(),
-        location: None,
-        evidence: Vec::new(),
-        depends_on: Vec::new(),
-    }
-}
-
 // ------------------------------------------------------------- findings
 
 /// `request`, `job`, or `unit of work` when the finding does not say.
@@ -361,6 +343,26 @@ fn finding_evidence(f: &Finding) -> Vec<String> {
     out
 }
 
+/// A finding's recommendation, with the finding's priority, location and
+/// evidence; the words still to fill in.
+fn finding_rec(f: &Finding, category: &str, title: String, effort: Effort) -> Recommendation {
+    let mut rec = blank(category, title, f.priority, effort);
+    rec.location = f.location.clone();
+    rec.evidence = finding_evidence(f);
+    rec
+}
+
+/// `30 times`: the finding's queries per unit, or `unknown` when not recorded.
+fn times_text(f: &Finding, unknown: &str) -> String {
+    f.count
+        .map_or_else(|| unknown.to_owned(), |c| format!("{} times", fmt_count(c)))
+}
+
+/// Text the input gives, unless it is blank.
+fn given(text: Option<&str>) -> Option<String> {
+    text.filter(|t| !t.trim().is_empty()).map(str::to_owned)
+}
+
 /// The saving of doing `count` repeated statements as one: `count - 1`
 /// queries and that share of their time, per unit and over the window.
 fn repeat_saving(f: &Finding) -> Option<(u64, f64, f64)> {
@@ -417,25 +419,22 @@ fn n_plus_one(ctx: &Ctx<'_>, f: &Finding) -> Draft {
     let tables = finding_tables(ctx, f);
     let table = tables.first().map(String::as_str);
     let rows = table.map_or_else(|| "rows".to_owned(), |t| format!("{t} rows"));
-    let suggestion = f.suggestion.clone().filter(|s| !s.trim().is_empty());
+    let suggestion = given(f.suggestion.as_deref());
     let structural = suggestion.as_deref().is_some_and(is_structural_fix);
-    let mut rec = blank(
+    let mut rec = finding_rec(
+        f,
         "n_plus_one",
         format!(
             "Remove the N+1{} in {unit}",
             table.map_or_else(String::new, |t| format!(" on {t}"))
         ),
-        f.priority,
         if structural {
             Effort::Hours
         } else {
             Effort::Minutes
         },
     );
-    let count = f.count.map_or_else(
-        || "repeatedly".to_owned(),
-        |c| format!("{} times", fmt_count(c)),
-    );
+    let count = times_text(f, "repeatedly");
     rec.issue = sentence(format!(
         "{unit} runs {} {count} per {per}{}, once per record of a loop: {} per {per}, seen in {}.",
         sql_text(ctx, f),
@@ -468,8 +467,6 @@ fn n_plus_one(ctx: &Ctx<'_>, f: &Finding) -> Draft {
         )
     };
     rec.metric = queries_metric(ctx, f);
-    rec.location = f.location.clone();
-    rec.evidence = finding_evidence(f);
     Draft::new(rec)
 }
 
@@ -488,10 +485,10 @@ fn slow_query(ctx: &Ctx<'_>, f: &Finding) -> Draft {
     let unit = unit_name(f);
     let tables = finding_tables(ctx, f);
     let table = tables.first().map_or("an unknown table", String::as_str);
-    let mut rec = blank(
+    let mut rec = finding_rec(
+        f,
         "slow_query",
         format!("Speed up the slow query on {table} in {unit}"),
-        f.priority,
         Effort::Hours,
     );
     let max = f
@@ -532,16 +529,12 @@ fn slow_query(ctx: &Ctx<'_>, f: &Finding) -> Draft {
         rows_scanned: rows,
         ..Impact::default()
     };
-    rec.solution = f
-        .suggestion
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| {
-            format!(
-                "EXPLAIN (ANALYZE, BUFFERS) the query with representative values; index the \
-                 filtered and sorted columns of {table}, select fewer columns, or paginate."
-            )
-        });
+    rec.solution = given(f.suggestion.as_deref()).unwrap_or_else(|| {
+        format!(
+            "EXPLAIN (ANALYZE, BUFFERS) the query with representative values; index the \
+             filtered and sorted columns of {table}, select fewer columns, or paginate."
+        )
+    });
     rec.trade_offs = "A rewrite that reads fewer rows or columns changes what the caller gets: \
                       check the callers; an index for it costs disk and a write per insert \
                       (see its own recommendation)."
@@ -552,8 +545,6 @@ fn slow_query(ctx: &Ctx<'_>, f: &Finding) -> Draft {
             .as_deref()
             .map_or_else(|| "the query".to_owned(), |fp| format!("fingerprint {fp}")),
     );
-    rec.location = f.location.clone();
-    rec.evidence = finding_evidence(f);
     let mut draft = Draft::new(rec);
     draft.needs_index_on = tables;
     draft
@@ -580,16 +571,13 @@ fn duplicate_query(ctx: &Ctx<'_>, f: &Finding) -> Draft {
     let tables = finding_tables(ctx, f);
     let known = tables.first().map(String::as_str);
     let table = known.unwrap_or("the same rows");
-    let mut rec = blank(
+    let mut rec = finding_rec(
+        f,
         "duplicate_query",
         format!("Read {table} once per {per} in {unit}"),
-        f.priority,
         Effort::Minutes,
     );
-    let count = f.count.map_or_else(
-        || "more than once".to_owned(),
-        |c| format!("{} times", fmt_count(c)),
-    );
+    let count = times_text(f, "more than once");
     rec.issue = sentence(format!(
         "{unit} runs {} with the same values {count} per {per}{}: every run after the first \
          returns what it already has ({} per {per}).",
@@ -598,18 +586,12 @@ fn duplicate_query(ctx: &Ctx<'_>, f: &Finding) -> Draft {
         fmt_ms(f.total_ms),
     ));
     rec.impact = repeat_impact(f, "the first read is kept");
-    rec.solution = f
-        .suggestion
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| memo_snippet(known));
+    rec.solution = given(f.suggestion.as_deref()).unwrap_or_else(|| memo_snippet(known));
     rec.trade_offs = format!(
         "The memoized value lives as long as the object that holds it (the {per}); if the {per} \
          changes the row after the first read, reload it or reset the memo."
     );
     rec.metric = queries_metric(ctx, f);
-    rec.location = f.location.clone();
-    rec.evidence = finding_evidence(f);
     Draft::new(rec)
 }
 
@@ -632,16 +614,13 @@ fn bulk_write(ctx: &Ctx<'_>, f: &Finding) -> Draft {
     let unit = unit_name(f);
     let tables = finding_tables(ctx, f);
     let table = tables.first().map_or("the table", String::as_str);
-    let mut rec = blank(
+    let mut rec = finding_rec(
+        f,
         "bulk_write",
         format!("Write {table} in bulk in {unit}"),
-        f.priority,
         Effort::Hours,
     );
-    let count = f.count.map_or_else(
-        || "repeatedly".to_owned(),
-        |c| format!("{} times", fmt_count(c)),
-    );
+    let count = times_text(f, "repeatedly");
     rec.issue = sentence(format!(
         "{unit} runs {} {count} per {per}{}, one round trip per record ({} per {per}).",
         sql_text(ctx, f),
@@ -652,19 +631,13 @@ fn bulk_write(ctx: &Ctx<'_>, f: &Finding) -> Draft {
         f,
         "one statement writes every row; it takes longer than one row",
     );
-    rec.solution = f
-        .suggestion
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| bulk_snippet(ctx, f, table));
+    rec.solution = given(f.suggestion.as_deref()).unwrap_or_else(|| bulk_snippet(ctx, f, table));
     rec.trade_offs = "insert_all / upsert_all / update_all skip validations and callbacks \
                       (after_create hooks, counter caches, touch): move what they did next to \
                       the call; one statement with thousands of rows holds its locks until it \
                       ends, so write large sets in batches of about 1,000."
         .to_owned();
     rec.metric = queries_metric(ctx, f);
-    rec.location = f.location.clone();
-    rec.evidence = finding_evidence(f);
     Draft::new(rec)
 }
 
@@ -713,10 +686,7 @@ fn ruby_columns(columns: &[String]) -> String {
 }
 
 fn migration(s: &IndexSuggestion, fallback: impl FnOnce() -> String) -> String {
-    s.migration
-        .clone()
-        .filter(|m| !m.trim().is_empty())
-        .unwrap_or_else(fallback)
+    given(s.migration.as_deref()).unwrap_or_else(fallback)
 }
 
 /// The recorded statements the suggestion serves: (calls, time).
@@ -759,10 +729,7 @@ fn missing_index(ctx: &Ctx<'_>, s: &IndexSuggestion) -> Draft {
     );
     let rows = ctx.rows(table);
     let served = served(ctx, s);
-    rec.issue = s
-        .reason
-        .clone()
-        .filter(|r| !r.trim().is_empty())
+    rec.issue = given(s.reason.as_deref())
         .unwrap_or_else(|| format!("No index of {table} leads with {cols}."));
     if let Some((calls, ms)) = served {
         rec.issue.push_str(&format!(
@@ -799,11 +766,7 @@ fn missing_index(ctx: &Ctx<'_>, s: &IndexSuggestion) -> Draft {
             ruby_columns(&s.columns)
         )
     });
-    rec.trade_offs = s
-        .trade_offs
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| index_cost(ctx, s));
+    rec.trade_offs = given(s.trade_offs.as_deref()).unwrap_or_else(|| index_cost(ctx, s));
     rec.metric = match total {
         Some(ms) => format!(
             "total time of the queries on {table} by {cols} (now {} over the window)",
@@ -855,14 +818,10 @@ fn drop_index(ctx: &Ctx<'_>, s: &IndexSuggestion) -> Draft {
         s.priority,
         Effort::Minutes,
     );
-    rec.issue = s
-        .reason
-        .clone()
-        .filter(|r| !r.trim().is_empty())
-        .unwrap_or_else(|| match (&s.covered_by, redundant) {
-            (Some(by), true) => format!("The index {name} is covered by {by}."),
-            _ => format!("The index {name} was never scanned."),
-        });
+    rec.issue = given(s.reason.as_deref()).unwrap_or_else(|| match (&s.covered_by, redundant) {
+        (Some(by), true) => format!("The index {name} is covered by {by}."),
+        _ => format!("The index {name} was never scanned."),
+    });
     let size = s
         .size_bytes
         .map_or_else(|| "its size (not measured)".to_owned(), words::bytes);
@@ -885,11 +844,8 @@ fn drop_index(ctx: &Ctx<'_>, s: &IndexSuggestion) -> Draft {
             ruby_columns(&s.columns)
         ),
     });
-    rec.trade_offs = s
-        .trade_offs
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| match (&s.covered_by, redundant) {
+    rec.trade_offs =
+        given(s.trade_offs.as_deref()).unwrap_or_else(|| match (&s.covered_by, redundant) {
             (Some(by), true) => format!(
                 "Queries that used {name} use {by} instead, which starts with the same columns \
                  (a larger index, slightly slower to scan)."
@@ -912,10 +868,7 @@ fn over_indexed(ctx: &Ctx<'_>, s: &IndexSuggestion) -> Draft {
         s.priority,
         Effort::Hours,
     );
-    rec.issue = s
-        .reason
-        .clone()
-        .filter(|r| !r.trim().is_empty())
+    rec.issue = given(s.reason.as_deref())
         .unwrap_or_else(|| format!("{table} has many indexes and the workload mostly writes it."));
     let dropped = if s.droppable.is_empty() {
         "No index is unused by the recorded reads".to_owned()
@@ -938,15 +891,11 @@ fn over_indexed(ctx: &Ctx<'_>, s: &IndexSuggestion) -> Draft {
              a job; keep only the indexes the reads use."
         )
     });
-    rec.trade_offs = s
-        .trade_offs
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| {
-            "A query the recording did not see (a monthly report, a console session) may have \
-             used a dropped index."
-                .to_owned()
-        });
+    rec.trade_offs = given(s.trade_offs.as_deref()).unwrap_or_else(|| {
+        "A query the recording did not see (a monthly report, a console session) may have \
+         used a dropped index."
+            .to_owned()
+    });
     rec.metric = format!("time of INSERTs and UPDATEs into {table}");
     rec.evidence = index_evidence(s);
     Draft::new(rec)

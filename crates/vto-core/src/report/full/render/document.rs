@@ -491,20 +491,17 @@ impl Document {
 
     /// The slow ones, then all of them, each as a table or one line.
     fn units(&mut self, a: Option<&Value>, kind: &UnitKind) {
-        let columns = || unit_columns(kind.name, kind.runs);
-        let slow = list(a, kind.slow_key);
-        if objects(slow).next().is_some() {
-            self.para(kind.slow_lead);
-            self.table(columns(), unit_rows(slow), 1);
-        } else {
-            self.empty(kind.no_slow);
-        }
-        let all = list(a, kind.all_key);
-        if objects(all).next().is_some() {
-            self.para(kind.all_lead);
-            self.table(columns(), unit_rows(all), 1);
-        } else {
-            self.empty(kind.none);
+        for (key, lead, none) in [
+            (kind.slow_key, kind.slow_lead, kind.no_slow),
+            (kind.all_key, kind.all_lead, kind.none),
+        ] {
+            let items = list(a, key);
+            if objects(items).next().is_some() {
+                self.para(lead);
+                self.table(unit_columns(kind.name, kind.runs), unit_rows(items), 1);
+            } else {
+                self.empty(none);
+            }
         }
     }
 

@@ -530,33 +530,20 @@ mod tests {
 
     #[test]
     fn detects_languages() {
-        assert_eq!(Lang::detect("add_index :a, :b"), Lang::Ruby);
-        assert_eq!(
-            Lang::detect("-- fix\nCREATE INDEX CONCURRENTLY x ON y (z);"),
-            Lang::Sql
-        );
-        assert_eq!(
-            Lang::detect("# config/sidekiq.yml\n:concurrency: 10"),
-            Lang::Yaml
-        );
-        assert_eq!(
-            Lang::detect("[pgbouncer]\npool_mode = transaction"),
-            Lang::Ini
-        );
-        assert_eq!(
-            Lang::detect("heroku pg:settings:statement-timeout 30s"),
-            Lang::Shell
-        );
-        assert_eq!(
-            Lang::detect("has_many :injuries, dependent: :destroy"),
-            Lang::Ruby
-        );
-        assert_eq!(
-            Lang::detect("CompletedWorkout.where(user: user).count"),
-            Lang::Ruby
-        );
-        assert_eq!(Lang::detect("just words"), Lang::Plain);
-        assert_eq!(Lang::detect("SELECTED. words"), Lang::Plain);
+        let cases = [
+            ("add_index :a, :b", Lang::Ruby),
+            ("-- fix\nCREATE INDEX CONCURRENTLY x ON y (z);", Lang::Sql),
+            ("# config/sidekiq.yml\n:concurrency: 10", Lang::Yaml),
+            ("[pgbouncer]\npool_mode = transaction", Lang::Ini),
+            ("heroku pg:settings:statement-timeout 30s", Lang::Shell),
+            ("has_many :injuries, dependent: :destroy", Lang::Ruby),
+            ("CompletedWorkout.where(user: user).count", Lang::Ruby),
+            ("just words", Lang::Plain),
+            ("SELECTED. words", Lang::Plain),
+        ];
+        for (code, lang) in cases {
+            assert_eq!(Lang::detect(code), lang, "{code:?}");
+        }
     }
 
     #[test]
