@@ -28,9 +28,9 @@ RSpec.describe "Report (#{VirtualTrainer::DB})" do
     expect(json["assessment"]["workload"]["source"]).to eq("jsonl")
     schema = json["assessment"]["schema"]
     counts = ActiveRecord::Base.connection.tables.to_h { |t| [t, ActiveRecord::Base.connection.select_value("SELECT COUNT(*) FROM #{t}").to_i] }
-    largest = schema["largest"].first
-    expect(largest["rows"]).to eq(counts.values.max)
-    expect(counts[largest["name"]]).to eq(counts.values.max)
+    # After ANALYZE of tables this small, the estimates are the counts.
+    expect(schema["largest"]).not_to be_empty
+    schema["largest"].each { |t| expect(t["rows"]).to eq(counts.fetch(t["name"])), t["name"] }
     names = json["assessment"]["endpoints"].map { |e| e["name"] }
     expect(names).to include("Api::UsersController#index", "Api::TeamsController#nested")
     expect(json["recommendations"].map { |r| r["category"] }).to include("n_plus_one")
