@@ -51,6 +51,15 @@ pub(super) struct InfraHints {
 }
 
 impl InfraHints {
+    /// Whether the layout's recommendation puts the job on another queue.
+    fn moves(&self, job: &Job) -> bool {
+        self.sidekiq_id.is_some()
+            && self
+                .queue_of
+                .get(&job.unit.name)
+                .is_some_and(|q| Some(q.as_str()) != job.queue.as_deref())
+    }
+
     /// Reads the Sidekiq layout from the section's JSON (`sidekiq.queues`:
     /// `{"name", "jobs"}`) and its `sidekiq_queues` recommendation.
     pub fn from_infrastructure(infra: &infra::Infrastructure) -> InfraHints {
@@ -212,10 +221,13 @@ pub(super) fn recommend(
             .iter()
             .filter_map(|u| http_caching(&ctx, u)),
     );
+    // A job the infrastructure section's queue layout already moves is its
+    // recommendation, not a second one here.
     drafts.extend(
         assessment
             .slow_jobs
             .iter()
+            .filter(|j| !hints.moves(j))
             .map(|j| slow_job(&ctx, j, hints)),
     );
     number(drafts)
