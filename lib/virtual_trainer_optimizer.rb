@@ -32,6 +32,8 @@ module VirtualTrainerOptimizer
   autoload :Retention, File.expand_path("virtual_trainer_optimizer/retention", __dir__)
   autoload :RetentionJob, File.expand_path("virtual_trainer_optimizer/retention_job", __dir__)
   autoload :Report, File.expand_path("virtual_trainer_optimizer/report", __dir__)
+  autoload :CircuitBreaker, File.expand_path("virtual_trainer_optimizer/circuit_breaker", __dir__)
+  autoload :Retry, File.expand_path("virtual_trainer_optimizer/retry", __dir__)
 
   @config = Configuration.new
   @pid = Process.pid
