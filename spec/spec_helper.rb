@@ -9,7 +9,20 @@ def load_vectors(name)
   JSON.parse(File.read(File.join(VECTORS_DIR, name)))
 end
 
+# Sets configuration options for the block and puts them back after.
+module ConfigHelpers
+  def with_config(**options)
+    config = VirtualTrainerOptimizer.config
+    saved = options.keys.to_h { |k| [k, config.public_send(k)] }
+    options.each { |k, v| config.public_send(:"#{k}=", v) }
+    yield
+  ensure
+    saved&.each { |k, v| config.public_send(:"#{k}=", v) }
+  end
+end
+
 RSpec.configure do |config|
+  config.include ConfigHelpers
   config.disable_monkey_patching!
   config.order = :random
   Kernel.srand config.seed

@@ -62,14 +62,6 @@ module FindingCollector
     saved&.each { |k, v| ENV[k] = v }
   end
 
-  def with_config(**options)
-    config = VirtualTrainerOptimizer.config
-    saved = options.keys.to_h { |k| [k, config.public_send(k)] }
-    options.each { |k, v| config.public_send(:"#{k}=", v) }
-    yield
-  ensure
-    saved&.each { |k, v| config.public_send(:"#{k}=", v) }
-  end
 end
 
 RSpec.configure do |config|

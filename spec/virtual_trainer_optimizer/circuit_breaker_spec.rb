@@ -57,15 +57,6 @@ RSpec.describe VirtualTrainerOptimizer::CircuitBreaker do
     end
   end
 
-  def with_config(**options)
-    config = VirtualTrainerOptimizer.config
-    saved = options.keys.to_h { |k| [k, config.public_send(k)] }
-    options.each { |k, v| config.public_send(:"#{k}=", v) }
-    yield
-  ensure
-    saved&.each { |k, v| config.public_send(:"#{k}=", v) }
-  end
-
   # Races `threads` calls through each breaker given; every block waits on a
   # gate until the others have been admitted or refused. Returns the blocks
   # that ran and the OpenErrors.

@@ -28,14 +28,11 @@ RSpec.describe VirtualTrainerOptimizer::Report::RedisWorkload do
 
   let(:namespace) { "vto-spec-#{Process.pid}-#{SecureRandom.hex(4)}" }
 
-  def with_config(**options)
-    config = VirtualTrainerOptimizer.config
-    saved = options.keys.to_h { |k| [k, config.public_send(k)] }
-    options.each { |k, v| config.public_send(:"#{k}=", v) }
-    yield
+  # Nothing of an example's Redis batch is left for the next.
+  def with_config(**options, &block)
+    super
   ensure
-    VirtualTrainerOptimizer::RedisSink.flush # nothing of this example left for the next
-    saved&.each { |k, v| config.public_send(:"#{k}=", v) }
+    VirtualTrainerOptimizer::RedisSink.flush
   end
 
   def result(name, findings: [], totals: [])
