@@ -29,6 +29,7 @@
 pub mod detect;
 mod dialect;
 mod error;
+pub mod external;
 pub mod index;
 pub mod plan;
 pub mod report;

@@ -3,6 +3,7 @@
 
 mod detect;
 mod errors;
+mod external;
 mod frames;
 mod plan;
 mod report;
@@ -29,6 +30,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     plan::init(native)?;
     schema::init(native)?;
     retention::init(native)?;
+    external::init(native)?;
     report::init(native)?;
     Ok(())
 }
