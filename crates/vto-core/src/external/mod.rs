@@ -23,7 +23,8 @@
 //!  "prices": {"as_of": "2026-11-01", "currency": "USD",
 //!             "models": {"gpt-4o-mini": {"input_per_million": 0.15, "output_per_million": 0.60}}},
 //!  "options": {"request_budget_ms": 500.0, "slow_call_ms": 5000.0, "loop_threshold": 3,
-//!              "error_rate": 0.05, "expected_job_ms": null, "monthly_scale": 30.0}}
+//!              "error_rate": 0.05, "expected_job_ms": null,
+//!              "request_timeout_ms": 30000.0, "monthly_scale": 30.0}}
 //! ```
 //!
 //! A scope's `kind` is `request`, `job` or `scan` (`scan` when missing); each
@@ -99,8 +100,10 @@
 //!   one). Suggestion: exponential backoff with jitter honouring
 //!   `Retry-After`, `VirtualTrainerOptimizer::CircuitBreaker`.
 //! - `external_timeout`: a call with `timeout_s` missing or 0 (no timeout),
-//!   or with a timeout longer than the scope may run: `expected_job_ms` for a
-//!   job when given, else the scope's own `elapsed_ms` (when known). The
+//!   or with a timeout longer than the scope may run: in a request, the
+//!   platform's request timeout (`request_timeout_ms`, Heroku's router cuts
+//!   requests at 30 s); in a job, `expected_job_ms` when given. A scan, or a
+//!   job without an expected run time, has no limit to compare with. The
 //!   suggested timeout is twice the slowest observed call of the endpoint,
 //!   for a too-long timeout kept within that limit but never below the
 //!   slowest call, rounded up to a whole second (at least 1 s).
@@ -448,10 +451,14 @@ pub struct Options {
     /// Share of failed calls per host that is reported (0.05).
     #[serde(default = "d_error_rate", deserialize_with = "error_rate")]
     pub error_rate: f64,
-    /// How long a job is expected to run, in milliseconds (`None`: each
-    /// scope's own elapsed time).
+    /// How long a job is expected to run, in milliseconds (`None`: unknown,
+    /// so no job timeout is called too long).
     #[serde(default, deserialize_with = "millis")]
     pub expected_job_ms: Option<f64>,
+    /// How long a web request may take before the platform cuts it, in
+    /// milliseconds (`None`: 30,000, Heroku's router timeout).
+    #[serde(default, deserialize_with = "millis")]
+    pub request_timeout_ms: Option<f64>,
     /// Share of a job's time in external calls that makes it external-dominated (0.5).
     #[serde(default = "d_share", deserialize_with = "share")]
     pub dominated_share: f64,
@@ -468,6 +475,7 @@ impl Default for Options {
             loop_threshold: d_loop(),
             error_rate: d_error_rate(),
             expected_job_ms: None,
+            request_timeout_ms: None,
             dominated_share: d_share(),
             monthly_scale: d_scale(),
         }

@@ -8,6 +8,9 @@ use super::{
     ScopeKind,
 };
 
+/// Heroku's router ends a request that has sent no response in 30 s (H12).
+const HEROKU_ROUTER_TIMEOUT_MS: f64 = 30_000.0;
+
 /// Example provider limits the concurrency arithmetic is worked with (the
 /// reason says to use the account's own): tokens and requests per minute.
 pub const EXAMPLE_TPM: f64 = 200_000.0;
@@ -223,9 +226,16 @@ pub(crate) fn findings(input: &Input, calls: &[CallReport]) -> Vec<Finding> {
                 if c.call.ms() > o.slow_call_ms {
                     slow.entry(key.clone()).or_default().add(run, c);
                 }
+                // Only a limit the platform or the app states: a scope's
+                // own elapsed time says nothing about how long it may run.
                 let limit = match (scope.kind, o.expected_job_ms) {
                     (ScopeKind::Job, Some(expected)) if expected > 0.0 => Some(expected),
-                    _ => elapsed,
+                    (ScopeKind::Request, _) => Some(
+                        o.request_timeout_ms
+                            .filter(|ms| *ms > 0.0)
+                            .unwrap_or(HEROKU_ROUTER_TIMEOUT_MS),
+                    ),
+                    _ => None,
                 };
                 match c.call.timeout_s.filter(|t| *t > 0.0) {
                     None => timeouts.entry((key.clone(), true)).or_default().add(run, c),
