@@ -8,6 +8,8 @@ require_relative "virtual_trainer_optimizer/configuration"
 require_relative "virtual_trainer_optimizer/call_site"
 require_relative "virtual_trainer_optimizer/scope"
 require_relative "virtual_trainer_optimizer/finding"
+require_relative "virtual_trainer_optimizer/external"
+require_relative "virtual_trainer_optimizer/external_call"
 require_relative "virtual_trainer_optimizer/generic_plan"
 require_relative "virtual_trainer_optimizer/fix_hint"
 require_relative "virtual_trainer_optimizer/jsonl_sink"
@@ -53,7 +55,10 @@ module VirtualTrainerOptimizer
       yield config
       CallSite.reset!(config)
       @call_sites_ready = true
-      Subscriber.install! if config.enabled
+      if config.enabled
+        Subscriber.install!
+        External.install! if config.capture_external_calls
+      end
       CiSummary.install_at_exit if CiSummary.active?
       config
     end
@@ -90,6 +95,7 @@ module VirtualTrainerOptimizer
       CallSite.reset!(config) unless @call_sites_ready
       @call_sites_ready = true
       Subscriber.install!
+      External.install! if config.capture_external_calls
     end
 
     # The SQL dialect of the app's database: config.dialect, else ActiveRecord's adapter.
@@ -140,6 +146,7 @@ module VirtualTrainerOptimizer
       @adapter_dialect = nil
       @call_sites_ready = false
       FixHint.clear_caches!
+      External::Analysis.reset!
       CallSite.reset!(config)
     end
 

@@ -49,6 +49,10 @@ module VirtualTrainerOptimizer
                  doc: "Prefix of the Redis keys (letters, digits, _ . -): one per app or environment"),
       Option.new(name: :redis_ttl, default: 604_800,
                  doc: "Seconds the Redis workload keys live after their last write (default: 7 days)"),
+      Option.new(name: :capture_external_calls, default: true,
+                 doc: "Record outbound HTTP calls (Net::HTTP, so Faraday's default adapter, and request.openai " \
+                      "events) in watched units of work: host, path template, timings, tokens, cost; never " \
+                      "bodies, headers or keys"),
       Option.new(name: :dialect, default: nil,
                  doc: "SQL dialect (:postgresql, :mysql, :sqlite); nil: from ActiveRecord's adapter"),
       Option.new(name: :suggest_indexes, default: true,
@@ -77,7 +81,10 @@ module VirtualTrainerOptimizer
     CI_SUMMARY_FORMATS = %i[text github json sarif].freeze
 
     NAMES = OPTIONS.map(&:name).freeze
-    KINDS = %i[n_plus_one bulk_write slow_query duplicate_query slow_request slow_job slow_scan].freeze
+    EXTERNAL_KINDS = %i[external_call_in_request external_call_in_loop duplicate_external_call slow_external_call
+                        external_errors external_timeout external_dominated_job].freeze
+    KINDS = (%i[n_plus_one bulk_write slow_query duplicate_query slow_request slow_job slow_scan] +
+             EXTERNAL_KINDS).freeze
 
     attr_reader(*NAMES)
 
@@ -198,6 +205,10 @@ module VirtualTrainerOptimizer
 
         SQL.fingerprint("SELECT 1", dialect: value) # raises ArgumentError on unknown dialects
         value.to_sym
+      when :capture_external_calls
+        return value if [true, false].include?(value)
+
+        raise ArgumentError, "capture_external_calls must be true or false, got #{value.inspect}"
       when :ci_summary
         return value if [true, false, :ci].include?(value)
 

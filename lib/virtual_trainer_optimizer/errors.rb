@@ -31,4 +31,6 @@ module VirtualTrainerOptimizer
   class DuplicateQueryError < FindingError; end
   # A request, job or scan over its budget.
   class SlowRequestError < FindingError; end
+  # An external-call finding (in a request, in a loop, repeated, slow, failing, ...).
+  class ExternalCallError < FindingError; end
 end

@@ -7,6 +7,9 @@ module VirtualTrainerOptimizer
   class Finding
     SCOPE_KINDS = { request: :slow_request, job: :slow_job, scan: :slow_scan }.freeze
     BLOCK_PREFIX = /\A(?:block (?:\(\d+ levels\) )?in |rescue in |ensure in )+/.freeze
+    EXTERNAL_KINDS = Configuration::EXTERNAL_KINDS
+    EXTERNAL_FIELDS = %w[host method path model prompt_fingerprint hit_rate cost_usd cost_usd_per_month runs
+                         reason].freeze
 
     attr_reader :kind, :fingerprint, :count, :sql, :location, :context, :suggestion, :priority,
                 :total_ms, :max_ms, :db_ms, :scope_kind, :scope_name, :elapsed_ms, :table, :column
@@ -21,6 +24,13 @@ module VirtualTrainerOptimizer
       hints = FixHint.new(scope)
       findings.each { |f| hints.apply(f) }
       findings
+    end
+
+    # A finding of the core's external-call analysis (External::Analysis):
+    # `external` holds its host, method, path template, model, prompt
+    # fingerprint, hit rate, costs, runs and the core's reason.
+    def self.external(data, scope, elapsed_ms)
+      allocate.tap { |f| f.send(:init_external, data, scope, elapsed_ms) }
     end
 
     def initialize(data, scope, elapsed_ms)
@@ -59,12 +69,18 @@ module VirtualTrainerOptimizer
     # "indexes_used", "total_cost", ...).
     attr_accessor :plan
     attr_reader :budget_ms, :view_ms
+    # External-call findings only: { host:, method:, path:, model:, ... }.
+    attr_reader :external
+
+    def external?
+      !@external.nil?
+    end
 
     # The query's parsed shape (as SQL.analyze returns it), parsed on first use.
     def shape
       return @shape if defined?(@shape)
 
-      @shape = fingerprint && @native.shape(fingerprint)
+      @shape = fingerprint && @native&.shape(fingerprint)
     end
 
     def via_association?
@@ -92,6 +108,9 @@ module VirtualTrainerOptimizer
              when :bulk_write then "#{count} writes in a loop"
              when :duplicate_query then "duplicate query: the same SQL and values #{count} times"
              when :slow_query then "slow query: #{format('%.1f', max_ms)} ms"
+             when *EXTERNAL_KINDS
+               "#{kind.to_s.tr('_', ' ')}: #{external[:method]} #{external[:host]}#{external[:path]} — " \
+               "#{external[:reason]}"
              else "#{scope_kind} over budget: #{format('%.0f', elapsed_ms)} ms (budget #{budget_ms&.round} ms, " \
                   "DB #{format('%.0f', db_ms)} ms#{", view #{format('%.0f', view_ms)} ms" if view_ms})"
              end
@@ -106,12 +125,36 @@ module VirtualTrainerOptimizer
       { kind: kind, fingerprint: fingerprint, count: count, sql: sql, location: location, context: context,
         suggestion: suggestion, priority: priority, total_ms: total_ms.round(3), max_ms: max_ms.round(3),
         db_ms: db_ms.round(3), scope_kind: scope_kind, scope_name: scope_name, elapsed_ms: elapsed_ms.round(3),
-        table: table, column: column }.tap { |h| h[:plan_findings] = plan["findings"] if plan }
+        table: table, column: column }.tap do |h|
+        h[:plan_findings] = plan["findings"] if plan
+        h[:external] = external if external
+      end
     end
 
     def inspect
       "#<#{self.class.name} #{kind} #{priority} x#{count} #{location} #{sql}>"
     end
     alias to_s message
+
+    private
+
+    def init_external(data, scope, elapsed_ms)
+      @kind = data["kind"].to_sym
+      @count = data["count"]
+      @location = data["location"]
+      @path, = @location&.split(":", 2)
+      @context = []
+      @suggestion = data["suggestion"]
+      @priority = data["priority"].to_sym
+      @total_ms = data["total_ms"].to_f
+      @max_ms = data["max_ms"].to_f
+      @db_ms = 0.0
+      @scope_kind = data["scope_kind"]&.to_sym || scope.kind
+      @scope_name = data["scope_name"] || scope.name
+      @budget_ms = scope.budget_ms
+      @view_ms = scope.view_ms
+      @elapsed_ms = elapsed_ms
+      @external = EXTERNAL_FIELDS.to_h { |k| [k.to_sym, data[k]] }
+    end
   end
 end

@@ -53,7 +53,7 @@ module VirtualTrainerOptimizer
         n_plus_one: :NPlusOneError, bulk_write: :BulkWriteError, slow_query: :SlowQueryError,
         duplicate_query: :DuplicateQueryError, slow_request: :SlowRequestError, slow_job: :SlowRequestError,
         slow_scan: :SlowRequestError
-      }.freeze
+      }.merge(Finding::EXTERNAL_KINDS.to_h { |kind| [kind, :ExternalCallError] }).freeze
 
       def raise_for(kinds, findings)
         raised = findings.select { |f| kinds == :all || Array(kinds).include?(f.kind) }

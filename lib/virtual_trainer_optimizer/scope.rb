@@ -102,14 +102,33 @@ module VirtualTrainerOptimizer
       Notifier.deliver(result, raising: raising, raise_on: @raise_on, nested: @nested_findings)
       result.findings = result.findings + @nested_findings if @nested_findings
       result.totals = result.totals + @nested_totals if @nested_totals
-      @parent&.adopt(result.findings, result.totals)
+      result.external_calls = result.external_calls + @nested_external_calls if @nested_external_calls
+      @parent&.adopt(result.findings, result.totals, result.external_calls)
       result
     end
 
-    # Findings and per-fingerprint totals of a unit nested in this one, for
+    # Records one outbound HTTP call (External): at most External::MAX_CALLS
+    # per unit. `replacing_since` (monotonic ms): a request.openai event
+    # replaces the Net::HTTP calls to its host and path made since.
+    def record_external(call, replacing_since: nil)
+      calls = (@external_calls ||= [])
+      if replacing_since
+        calls.reject! do |c|
+          c[:at_ms] && c[:at_ms] >= replacing_since && c[:host] == call[:host] && c[:path] == call[:path]
+        end
+      end
+      calls << call if calls.size < External::MAX_CALLS
+    end
+
+    # Findings, totals and external calls of a unit nested in this one, for
     # this unit's result (at most MAX_NESTED_FINDINGS of each: a long unit
-    # around many others stays bounded).
-    def adopt(findings, totals)
+    # around many others stays bounded). The nested unit's calls were
+    # analysed there; they are listed here, not analysed again.
+    def adopt(findings, totals, external_calls = [])
+      unless external_calls.empty?
+        nested = (@nested_external_calls ||= [])
+        nested.concat(external_calls.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
+      end
       unless findings.empty?
         nested = (@nested_findings ||= [])
         nested.concat(findings.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
@@ -132,8 +151,11 @@ module VirtualTrainerOptimizer
       totals = @config.jsonl_path || @config.redis_url || kind == :scan ? @native.totals : []
       raw = @native.finish(elapsed_ms)
       findings = Finding.build_all(raw, self, elapsed_ms)
-      Result.new(kind: kind, name: name, findings: findings, queries: queries, db_ms: db_us / 1000.0,
-                 elapsed_ms: elapsed_ms, view_ms: view_ms, totals: totals, detail: detail)
+      # External calls go through the core once, here, in the unit that made them.
+      external_calls, external_findings = External::Analysis.run(self, @external_calls, elapsed_ms) if @external_calls
+      Result.new(kind: kind, name: name, findings: external_findings ? findings + external_findings : findings,
+                 queries: queries, db_ms: db_us / 1000.0, elapsed_ms: elapsed_ms, view_ms: view_ms, totals: totals,
+                 detail: detail, external_calls: external_calls)
     rescue StandardError => e
       VirtualTrainerOptimizer.internal_error(e)
       empty_result(elapsed_ms)
@@ -148,16 +170,24 @@ module VirtualTrainerOptimizer
   # What a unit of work showed: `#findings` (an Array of Finding) and its
   # totals; `#totals` holds [fingerprint, count, total_ms, normalized SQL] per
   # query shape (for scans, and wherever the JSON-lines sink is on), nested
-  # units' included; `#detail` the request's HTTP method or the job's queue.
+  # units' included; `#detail` the request's HTTP method or the job's queue;
+  # `#external_calls` the outbound HTTP calls (ExternalCall), nested units'
+  # included.
   Result = Struct.new(:kind, :name, :findings, :queries, :db_ms, :elapsed_ms, :view_ms, :totals, :detail,
-                      keyword_init: true) do
+                      :external_calls, keyword_init: true) do
     def findings_of(kind)
       findings.select { |f| f.kind == kind }
     end
 
+    def external_calls
+      self[:external_calls] || []
+    end
+
     def to_h
       { kind: kind, name: name, queries: queries, db_ms: db_ms.round(3), elapsed_ms: elapsed_ms.round(3),
-        view_ms: view_ms&.round(3), findings: findings.map(&:to_h) }
+        view_ms: view_ms&.round(3), findings: findings.map(&:to_h) }.tap do |h|
+        h[:external_calls] = external_calls.map(&:to_h) unless external_calls.empty?
+      end
     end
   end
 end
