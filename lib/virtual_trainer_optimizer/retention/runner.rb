@@ -111,10 +111,18 @@ module VirtualTrainerOptimizer
         rescue LockLost => e
           @summary.status = :failed
           @summary.reason = e.message
+        rescue StandardError => e
+          @summary.status = :failed
+          @summary.reason = "#{e.class}: #{e.message.lines.first.to_s.strip[0, 300]}"
+          raise
         ensure
-          @dialect.finish_hashing if key
-          @audit.finish_run(@summary.run_id, @summary)
-          @dialect.release_lock
+          # The lock goes back whatever happens to the bookkeeping before it.
+          begin
+            @dialect.finish_hashing if key
+            @audit.finish_run(@summary.run_id, @summary)
+          ensure
+            @dialect.release_lock
+          end
         end
       end
 
