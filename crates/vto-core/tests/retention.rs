@@ -1652,3 +1652,15 @@ fn a_deep_chain_reports_the_whole_path() {
     assert_eq!(path[0], "users");
     assert_eq!(path[300], "t299");
 }
+
+#[test]
+fn index_keys_without_column_or_expression_are_refused() {
+    let input = json!({"schema": {"tables": [{"name": "logs", "columns": [], "indexes": [
+        {"name": "index_logs_bad", "keys": [{"column": null, "expression": null}]}]}]}});
+    let err = vto_core::retention::check_json(&input.to_string()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("key 0 of index \"index_logs_bad\" on table \"logs\" has neither"),
+        "{err}"
+    );
+}

@@ -299,20 +299,7 @@ impl Input {
             ));
         }
         let input: Input = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
-        for table in &input.schema.tables {
-            for index in &table.indexes {
-                if let Some(position) = index
-                    .keys
-                    .iter()
-                    .position(|k| k.column.is_none() && k.expression.is_none())
-                {
-                    return Err(invalid(format!(
-                        "key {position} of index {:?} on table {:?} has neither \"column\" nor \"expression\"",
-                        index.name, table.name
-                    )));
-                }
-            }
-        }
+        input.schema.check_keys().map_err(invalid)?;
         Ok(input)
     }
 }

@@ -100,21 +100,28 @@ impl Schema {
             ));
         }
         let schema: Schema = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
-        for table in &schema.tables {
+        schema.check_keys().map_err(invalid)?;
+        Ok(schema)
+    }
+
+    /// Every index key names a column or an expression; the message says
+    /// which one does not.
+    pub fn check_keys(&self) -> Result<(), String> {
+        for table in &self.tables {
             for index in &table.indexes {
                 if let Some(position) = index
                     .keys
                     .iter()
                     .position(|k| k.column.is_none() && k.expression.is_none())
                 {
-                    return Err(invalid(format!(
+                    return Err(format!(
                         "key {position} of index {:?} on table {:?} has neither \"column\" nor \"expression\"",
                         index.name, table.name
-                    )));
+                    ));
                 }
             }
         }
-        Ok(schema)
+        Ok(())
     }
 
     /// The schema as JSON text (the shape [`Schema::from_json`] reads).
