@@ -24,6 +24,8 @@ module VirtualTrainerOptimizer
     autoload :NetHttp, File.expand_path("external/net_http", __dir__)
     autoload :Notifications, File.expand_path("external/notifications", __dir__)
     autoload :Analysis, File.expand_path("external/analysis", __dir__)
+    autoload :Workload, File.expand_path("external/workload", __dir__)
+    autoload :StreamTap, File.expand_path("external/stream_tap", __dir__)
 
     @lock = Mutex.new
 
@@ -61,13 +63,38 @@ module VirtualTrainerOptimizer
       def usage_of(body)
         return {} unless body.is_a?(String) && body.bytesize <= MAX_PARSED_BYTES
 
-        data = JSON.parse(body)
+        usage_in(JSON.parse(body))
+      rescue JSON::ParserError, EncodingError
+        {} # not logged: a parser's message quotes the body
+      end
+
+      # The same for a streamed answer (server-sent events): the last `data:`
+      # event carrying `usage` (Chat Completions with
+      # stream_options.include_usage) or a `response` with one (the
+      # Responses API's response.completed). `text`: the stream or its tail.
+      def stream_usage_of(text)
+        return {} unless text.is_a?(String)
+
+        text.scrub.split(/\r?\n/).reverse_each do |line|
+          next unless line.start_with?("data:") && line.include?("usage")
+
+          data = begin
+            JSON.parse(line.delete_prefix("data:"))
+          rescue JSON::ParserError
+            next
+          end
+          data = data["response"] if data.is_a?(Hash) && !data["usage"].is_a?(Hash) && data["response"].is_a?(Hash)
+          found = usage_in(data)
+          return found if found.values_at(:prompt_tokens, :completion_tokens, :total_tokens).any?
+        end
+        {}
+      end
+
+      def usage_in(data)
         return {} unless data.is_a?(Hash)
 
         usage = data["usage"].is_a?(Hash) ? data["usage"] : {}
         { model: (data["model"] if data["model"].is_a?(String)) }.merge(tokens(usage))
-      rescue JSON::ParserError, EncodingError
-        {} # not logged: a parser's message quotes the body
       end
 
       # prompt/completion/total tokens from a usage Hash (String or Symbol

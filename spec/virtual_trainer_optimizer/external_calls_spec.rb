@@ -4,9 +4,10 @@ require "active_record"
 require "faraday"
 require "logger"
 require "net/http"
+require "socket"
 require "stringio"
 require "tmpdir"
-require "webrick"
+require_relative "../../demo/lib/fake_openai"
 
 # Outbound calls captured in units of work, against a fake OpenAI-compatible
 # server on 127.0.0.1: figures, costs, findings, and that no key or prompt
@@ -14,30 +15,11 @@ require "webrick"
 RSpec.describe "external calls" do
   api_key = "sk-test-SECRETKEY0123456789"
   prompt = "PROMPT-TEXT: plan a 12-week program for runner 7731"
-  answer = "ANSWER-TEXT: week one, easy runs"
+  answer = FakeOpenAI::ANSWER
 
   before(:all) do
-    @received = []
-    received = @received
-    @server = WEBrick::HTTPServer.new(BindAddress: "127.0.0.1", Port: 0, Logger: WEBrick::Log.new(File::NULL),
-                                      AccessLog: [])
-    @server.mount_proc("/v1") do |req, res|
-      received << req["Authorization"]
-      query = WEBrick::HTTPUtils.parse_query(req.query_string.to_s) # req.query of a POST is its form body
-      mode = query["mode"]
-      sleep(Float(query["delay"])) if query["delay"]
-      res.status = { "429" => 429, "500" => 500 }.fetch(mode, 200)
-      res["Content-Type"] = "application/json"
-      res.body = if res.status == 200
-                   JSON.generate(id: "chatcmpl-1", model: "gpt-4o-mini-2024-07-18",
-                                 choices: [{ message: { role: "assistant", content: answer } }],
-                                 usage: { prompt_tokens: 850, completion_tokens: 400, total_tokens: 1250 })
-                 else
-                   JSON.generate(error: { message: "ERROR-BODY-TEXT" })
-                 end
-    end
-    @thread = Thread.new { @server.start }
-    @port = @server.config[:Port]
+    @server = FakeOpenAI.new.start
+    @port = @server.port
 
     @saved = VirtualTrainerOptimizer.config.to_h.slice(:app_root, :logger, :dialect)
     VirtualTrainerOptimizer.config.app_root = Dir.pwd
@@ -48,8 +30,7 @@ RSpec.describe "external calls" do
   end
 
   after(:all) do
-    @server.shutdown
-    @thread.join
+    @server.stop
     @saved.each { |k, v| VirtualTrainerOptimizer.config.public_send(:"#{k}=", v) }
     VirtualTrainerOptimizer::CallSite.reset!
   end
@@ -89,7 +70,7 @@ RSpec.describe "external calls" do
     expect(call.request_bytes).to eq(body.bytesize)
     expect(call.response_bytes).to be > 100
     expect(call.prompt_fingerprint).to match(/\A\h{16}\z/)
-    expect(@received.last).to eq("Bearer #{api_key}") # the header still went out
+    expect(@server.authorizations.last).to eq("Bearer #{api_key}") # the header still went out
     expect(result.queries).to eq(1)
   end
 
@@ -187,6 +168,61 @@ RSpec.describe "external calls" do
         end
       end
     end
+  end
+
+  it "counts the attempts Net::HTTP makes itself: an idempotent GET retried after a dropped connection" do
+    server = TCPServer.new("127.0.0.1", 0)
+    accepted = Thread.new do
+      2.times.map do |n|
+        client = server.accept
+        nil until client.gets.to_s.chomp.empty? # the request's head
+        if n.zero?
+          client.close # dropped before answering: Net::HTTP retries once
+        else
+          json = JSON.generate(data: [])
+          client.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: #{json.bytesize}\r\n" \
+                       "Connection: close\r\n\r\n#{json}")
+          client.close
+        end
+        n
+      end
+    end
+    result = scan do
+      Net::HTTP.start("127.0.0.1", server.addr[1]) { |http| expect(http.get("/v1/models").code).to eq("200") }
+    end
+    expect(accepted.value).to eq([0, 1])
+    expect(result.external_calls.map { |c| [c.path, c.status, c.retries] }).to eq([["/v1/models", 200, 1]])
+  ensure
+    server&.close
+  end
+
+  it "reads the usage of a streamed answer, read in chunks or whole, and hands the chunks over unchanged" do
+    streamed = lambda do |include_usage|
+      JSON.generate(model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: prompt }],
+                    stream_options: { include_usage: include_usage })
+    end
+    chunks = []
+    result = scan do
+      Net::HTTP.start("127.0.0.1", @port) do |http|
+        request = Net::HTTP::Post.new("/v1/chat/completions", headers)
+        request.body = streamed.call(true)
+        http.request(request) { |response| response.read_body { |chunk| chunks << chunk } }
+        http.post("/v1/chat/completions", streamed.call(true), headers)
+        http.post("/v1/chat/completions", streamed.call(false), headers)
+      end
+    end
+    text = chunks.join
+    expect(text).to include("data: [DONE]")
+    expect(text.scan(/"content":"([^"]*)"/).join).to eq(answer)
+    in_chunks, whole, without_usage = result.external_calls
+    [in_chunks, whole].each do |call|
+      expect(call.to_h).to include(model: "gpt-4o-mini-2024-07-18", prompt_tokens: 850, completion_tokens: 400,
+                                   total_tokens: 1250, cost_usd: 0.0003675, status: 200)
+    end
+    expect(in_chunks.response_bytes).to eq(text.bytesize)
+    expect(whole.response_bytes).to eq(text.bytesize)
+    expect(without_usage.to_h).to include(prompt_tokens: nil, completion_tokens: nil, cost_usd: nil)
+    expect(without_usage.prompt_fingerprint).to eq(in_chunks.prompt_fingerprint) # `stream` is not hashed
   end
 
   it "records nothing outside a unit of work" do

@@ -3,9 +3,12 @@
 module VirtualTrainerOptimizer
   module External
     # Prepended to Net::HTTP: times #request and records the call in the
-    # current unit of work. Fail-open: a capture error is counted
-    # (VirtualTrainerOptimizer.internal_error), never raised; the app's own
-    # exception is recorded by class name and re-raised untouched.
+    # current unit of work, with the attempts Net::HTTP itself made (it
+    # retries an idempotent request once, `max_retries`, after a dropped
+    # connection or a read timeout: each attempt begins a transport).
+    # Fail-open: a capture error is counted (VirtualTrainerOptimizer.internal_error),
+    # never raised; the app's own exception is recorded by class name and
+    # re-raised untouched.
     module NetHttp
       def request(req, body = nil, &block)
         # An unstarted connection starts itself and calls #request again:
@@ -16,18 +19,27 @@ module VirtualTrainerOptimizer
         started_ms = External.monotonic_ms
         response = nil
         error = nil
+        @vto_attempts = 0
         begin
-          response = super
+          response = block && External.openai_path?(req.path.to_s.split("?", 2).first) ? super(req, body, &StreamTap.wrap(block)) : super
         rescue StandardError => e
           error = e
           raise
         ensure
-          NetHttp.record(self, scope, req, body, response, error, started_ms)
+          retries = @vto_attempts.to_i.positive? ? @vto_attempts - 1 : 0
+          @vto_attempts = nil
+          NetHttp.record(self, scope, req, body, response, error, started_ms, retries)
         end
       end
 
+      # Called once per attempt by Net::HTTP#transport_request.
+      private def begin_transport(req)
+        @vto_attempts += 1 if @vto_attempts
+        super
+      end
+
       class << self
-        def record(http, scope, req, body, response, error, started_ms)
+        def record(http, scope, req, body, response, error, started_ms, retries = 0)
           duration_ms = External.monotonic_ms - started_ms
           path = External.path_template(req.path)
           sent = body || req.body
@@ -35,7 +47,7 @@ module VirtualTrainerOptimizer
                    status: response&.code&.to_i, duration_ms: duration_ms.round(3),
                    request_bytes: sent.is_a?(String) ? sent.bytesize : req.content_length,
                    response_bytes: response_bytes(response), timeout_s: http.read_timeout&.to_f,
-                   retries: 0, error: error&.class&.name, location: External.location }
+                   retries: retries, error: error&.class&.name, location: External.location }
           call.merge!(openai(sent, response)) if External.openai_path?(path)
           scope.record_external(call)
         rescue StandardError => e
@@ -47,6 +59,9 @@ module VirtualTrainerOptimizer
         def response_bytes(response)
           return nil unless response
 
+          streamed = response.instance_variable_get(:@vto_bytes)
+          return streamed if streamed
+
           body = response.body
           body.is_a?(String) ? body.bytesize : response.content_length
         end
@@ -54,9 +69,15 @@ module VirtualTrainerOptimizer
         # Model, usage and prompt fingerprint; both bodies stay here.
         def openai(sent, response)
           fields = { prompt_fingerprint: External.prompt_fingerprint(sent) }
-          return fields unless response && response["content-type"].to_s.include?("json")
-
-          External.usage_of(response.body).merge(fields)
+          type = response && response["content-type"].to_s
+          if type&.include?("json")
+            External.usage_of(response.body).merge(fields)
+          elsif type&.include?("event-stream")
+            tail = response.instance_variable_get(:@vto_tail) || (response.body if response.body.is_a?(String))
+            External.stream_usage_of(tail).merge(fields)
+          else
+            fields
+          end
         end
       end
     end
