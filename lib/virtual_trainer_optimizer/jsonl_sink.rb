@@ -4,10 +4,14 @@ require "json"
 require_relative "flusher"
 
 module VirtualTrainerOptimizer
-  # The JSON-lines file the report reads (config.jsonl_path). Two line types,
-  # both with "v" (format version) and "pid":
+  # The JSON-lines file the report reads (config.jsonl_path). Three line
+  # types, each with "v" (format version), "pid" and "at" (Unix time):
   #
   # - "finding": one per finding, as Finding#to_h.
+  # - "external": one per request or job that made outbound HTTP calls:
+  #   "kind", "name", "elapsed_ms" and its "calls" (host, method, path
+  #   template, status, timings, sizes, model, tokens, prompt fingerprint,
+  #   call site; never a body, header or key). External::Workload.
   # - "unit": the workload of one unit of work name (a controller action or a
   #   job class) over a period: "count" units, their "queries", "db_ms",
   #   "elapsed_ms" (sums) and "max_elapsed_ms", "view_ms", and its top
@@ -41,6 +45,8 @@ module VirtualTrainerOptimizer
         finding_lines = result.findings.map do |f|
           JSON.generate({ v: VERSION, type: "finding", pid: @pid, at: at }.merge(f.to_h))
         end
+        external = External::Workload.scope_of(result)
+        finding_lines << JSON.generate({ v: VERSION, type: "external", pid: @pid, at: at }.merge(external)) if external
         @lock.synchronize do
           flush_locked if @path && path != @path
           @path = path

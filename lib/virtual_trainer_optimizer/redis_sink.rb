@@ -28,6 +28,9 @@ module VirtualTrainerOptimizer
   #   NS:finding:ID          hash  kind, fingerprint, location, sql, suggestion, priority, scope_kind,
   #                                scope_name, table, column (first seen), occurrences (sum),
   #                                count, total_ms, max_ms (max)
+  #   NS:external            list  JSON of each request or job run with outbound calls
+  #                                (External::Workload), newest first, at most
+  #                                External::Workload::MAX_SCOPES
   module RedisSink
     VERSION = 1
     FLUSH_SECONDS = 1.0
@@ -92,6 +95,7 @@ module VirtualTrainerOptimizer
       def units = "#{namespace}:units"
       def sql = "#{namespace}:sql"
       def findings = "#{namespace}:findings"
+      def external = "#{namespace}:external"
       def unit(member) = "#{namespace}:unit:#{member}"
       def unit_fps(member) = "#{namespace}:unit_fps:#{member}"
       def finding(id) = "#{namespace}:finding:#{id}"
@@ -106,7 +110,7 @@ module VirtualTrainerOptimizer
     end
 
     # A process's pending workload for one target.
-    Batch = Struct.new(:units, :findings, :since)
+    Batch = Struct.new(:units, :findings, :since, :external)
 
     class << self
       # Adds a finished unit of work (a Result) to this process's batch. No I/O.
@@ -119,12 +123,14 @@ module VirtualTrainerOptimizer
           unless batch
             return if @batches.size >= MAX_TARGETS
 
-            batch = @batches[target] = Batch.new({}, {}, nil)
+            batch = @batches[target] = Batch.new({}, {}, nil, [])
           end
           started = now - (result.elapsed_ms.to_f / 1000.0)
           batch.since = started if batch.since.nil? || started < batch.since
           JsonlSink.aggregate(batch.units, result) unless result.kind == :scan
           result.findings.each { |finding| add_finding(batch.findings, finding) }
+          external = External::Workload.scope_of(result)
+          batch.external << external if external && batch.external.size < External::Workload::MAX_SCOPES
           start_flusher
         end
         nil
@@ -212,6 +218,7 @@ module VirtualTrainerOptimizer
           pipe.eval(EXTREMES, keys: [keys.meta], argv: window)
           pipe.expire(keys.meta, ttl)
           pipe.expire(keys.sql, ttl)
+          write_external(pipe, keys, ttl, batch.external)
         end
       end
 
@@ -230,6 +237,14 @@ module VirtualTrainerOptimizer
           pipe.hsetnx(keys.sql, fp, sql.to_s)
         end
         pipe.expire(key, ttl)
+      end
+
+      def write_external(pipe, keys, ttl, scopes)
+        return if scopes.empty?
+
+        pipe.lpush(keys.external, scopes.map { |scope| JSON.generate(scope) })
+        pipe.ltrim(keys.external, 0, External::Workload::MAX_SCOPES - 1)
+        pipe.expire(keys.external, ttl)
       end
 
       def write_finding(pipe, keys, ttl, (id, kind, fp, location, f))

@@ -9,6 +9,7 @@ require_relative "report/jsonl_workload"
 require_relative "report/redis_workload"
 require_relative "report/pg_stat_statements_workload"
 require_relative "report/infrastructure"
+require_relative "report/external_input"
 
 module VirtualTrainerOptimizer
   # The full report: what the workload shows (assessment), what to change
@@ -46,13 +47,16 @@ module VirtualTrainerOptimizer
       dialect = Introspection.dialect_of(connection).to_s
       workload, index_workload = workload_source(source.to_sym, connection, jsonl)
       schema = Introspection.schema(connection, usage: dialect == "postgresql")
+      totals = workload.workload(dialect)
+      declared = Infrastructure.declared(root, infrastructure)
       {
         app: app || app_name, generated_at: Time.now.utc.iso8601, dialect: dialect,
-        workload: workload.workload(dialect), findings: findings_of(workload, source.to_sym),
+        workload: totals, findings: findings_of(workload, source.to_sym),
         schema: { tables: schema[:tables].map { |t| t.transform_keys(&:to_s).slice("name", "rows", "size_bytes") } },
         indexes: index_suggestions(connection, index_workload),
         governance: Retention.check(connection: connection).map(&:to_h),
         infrastructure: Infrastructure.collect(connection, root, infrastructure),
+        external: ExternalInput.collect(workload.external_scopes, totals[:window_seconds], declared, root),
         options: options
       }
     end

@@ -169,6 +169,50 @@ RSpec.describe VirtualTrainerOptimizer::Report::RedisWorkload do
         .to eq([{ name: "X#index", count: 2, method: "GET" }])
     end
 
+    it "keeps each request's and job's own outbound calls, newest first within its bound, as the JSON lines do" do
+      stub_const("VirtualTrainerOptimizer::External::Workload::MAX_SCOPES", 3)
+      jsonl = File.join(@tmp = Dir.mktmpdir("vto-redis-spec"), "workload.jsonl")
+      call = lambda do |n, scope|
+        VirtualTrainerOptimizer::ExternalCall.new(
+          host: "api.openai.com", method: "POST", path: "/v1/chat/completions", status: 200, duration_ms: 100.0 * n,
+          prompt_tokens: 850, completion_tokens: 400, total_tokens: 1250, cost_usd: 0.0003675, model: "gpt-4o-mini",
+          prompt_fingerprint: "ab12cd34ef56ab78", location: "app/jobs/program_job.rb:9", retries: 0, timeout_s: 60.0,
+          scope_kind: scope[0], scope_name: scope[1]
+        )
+      end
+      runs = (1..5).map do |n|
+        job = [:job, "ProgramJob#{n}"]
+        # The last call belongs to a unit nested in this one: it stays with that unit.
+        VirtualTrainerOptimizer::Result.new(kind: :job, name: job[1], findings: [], queries: 0, db_ms: 0.0,
+                                            elapsed_ms: 1000.0 * n, view_ms: nil, totals: [], detail: "default",
+                                            external_calls: [call[n, job], call[n, job], call[n, [:job, "Inner"]]])
+      end
+      scan = VirtualTrainerOptimizer::Result.new(kind: :scan, name: "s", findings: [], queries: 0, db_ms: 0.0,
+                                                 elapsed_ms: 1.0, view_ms: nil, totals: [],
+                                                 external_calls: [call[1, [:scan, "s"]]])
+      with_config(redis_url: url, redis_namespace: namespace, jsonl_path: jsonl, logger: false) do
+        [*runs, scan].each do |result|
+          sink.record(result)
+          VirtualTrainerOptimizer::JsonlSink.record(result, jsonl)
+        end
+        sink.flush
+        VirtualTrainerOptimizer::JsonlSink.flush
+      end
+
+      scopes = described_class.new(redis_url: url, namespace: namespace).external_scopes
+      expect(scopes.map { |s| [s[:kind], s[:name], s[:elapsed_ms], s[:calls].size] })
+        .to eq([["job", "ProgramJob3", 3000.0, 2], ["job", "ProgramJob4", 4000.0, 2], ["job", "ProgramJob5", 5000.0, 2]])
+      expect(scopes.first[:calls].first).to eq(
+        "host" => "api.openai.com", "method" => "POST", "path" => "/v1/chat/completions", "status" => 200,
+        "duration_ms" => 300.0, "retries" => 0, "timeout_s" => 60.0, "model" => "gpt-4o-mini", "prompt_tokens" => 850,
+        "completion_tokens" => 400, "total_tokens" => 1250, "prompt_fingerprint" => "ab12cd34ef56ab78",
+        "location" => "app/jobs/program_job.rb:9", "request_bytes" => nil, "response_bytes" => nil, "error" => nil
+      )
+      expect(@redis.llen("#{namespace}:external")).to eq(3)
+      expect(@redis.ttl("#{namespace}:external")).to be_between(1, 3600)
+      expect(VirtualTrainerOptimizer::Report::JsonlWorkload.new(jsonl).external_scopes).to eq(scopes)
+    end
+
     it "leaves the parent's pending batch to the parent in a forked child" do
       with_config(redis_url: url, redis_namespace: namespace, logger: false) do
         sink.record(result("Parent#index"))

@@ -18,9 +18,13 @@ module VirtualTrainerOptimizer
 
       module_function
 
+      # config/vto_infrastructure.yml with the caller's overrides, String keys.
+      def declared(root, overrides = {})
+        deep_merge(load_yaml(File.join(root.to_s, "config", "vto_infrastructure.yml")), stringify(overrides))
+      end
+
       def collect(connection, root, overrides = {})
-        declared = load_yaml(File.join(root.to_s, "config", "vto_infrastructure.yml"))
-        declared = deep_merge(declared, stringify(overrides))
+        declared = declared(root, overrides)
         pool = pool_size(connection)
         web = declared.fetch("web", {})
         worker = declared.fetch("worker", {})

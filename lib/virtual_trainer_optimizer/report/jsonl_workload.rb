@@ -8,8 +8,10 @@ module VirtualTrainerOptimizer
     # The workload of the JSON-lines files the detector writes (JsonlSink):
     # units summed per kind + name, fingerprints summed across units with the
     # units that ran them, findings once per kind + fingerprint + location
-    # with the number of units they were seen in, and the window the lines
-    # cover. Lines that are not JSON (a torn write) are counted and skipped.
+    # with the number of units they were seen in, the outbound calls of each
+    # request or job run (the newest External::Workload::MAX_SCOPES), and the
+    # window the lines cover. Lines that are not JSON (a torn write) are
+    # counted and skipped.
     class JsonlWorkload
       attr_reader :skipped
 
@@ -21,6 +23,7 @@ module VirtualTrainerOptimizer
         @units = {}
         @fingerprints = {}
         @findings = {}
+        @external = []
         @skipped = 0
         @from = nil
         @to = nil
@@ -38,6 +41,11 @@ module VirtualTrainerOptimizer
         @findings.values
       end
 
+      # The request and job runs that made outbound calls, oldest first.
+      def external_scopes
+        @external.last(External::Workload::MAX_SCOPES)
+      end
+
       private
 
       def read(line)
@@ -49,6 +57,7 @@ module VirtualTrainerOptimizer
         case row["type"]
         when "unit" then unit(row)
         when "finding" then finding(row)
+        when "external" then external(row)
         end
       rescue JSON::ParserError
         @skipped += 1
@@ -76,6 +85,14 @@ module VirtualTrainerOptimizer
         unit[:method] ||= row["method"]
         unit[:queue] ||= row["queue"]
         Array(row["fingerprints"]).each { |f| fingerprint(f, unit) if f.is_a?(Hash) }
+      end
+
+      def external(row)
+        scope = External::Workload.read(row)
+        return @skipped += 1 unless scope
+
+        @external << scope
+        @external.shift(@external.size - External::Workload::MAX_SCOPES) if @external.size > 2 * External::Workload::MAX_SCOPES
       end
 
       def fingerprint(data, unit)

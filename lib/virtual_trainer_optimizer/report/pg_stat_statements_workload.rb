@@ -64,6 +64,11 @@ module VirtualTrainerOptimizer
           end }
       end
 
+      # The database sees no outbound HTTP calls.
+      def external_scopes
+        []
+      end
+
       # One fingerprint per merged statement, heaviest first: {fingerprint:,
       # sql:, calls:, total_ms:, max_ms:, rows:, statement:, tables:}.
       attr_reader :statements

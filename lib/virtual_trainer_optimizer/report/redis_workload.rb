@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "json"
 require_relative "fingerprint_shape"
 
 module VirtualTrainerOptimizer
@@ -36,6 +37,9 @@ module VirtualTrainerOptimizer
       def findings
         @findings.values
       end
+
+      # The request and job runs that made outbound calls, oldest first.
+      attr_reader :external_scopes
 
       # Deletes every key of the namespace (SCAN, so a large Redis is never
       # blocked the way KEYS would). Returns the number of keys deleted.
@@ -74,6 +78,14 @@ module VirtualTrainerOptimizer
         ids = @redis.smembers(@keys.findings).sort
         @redis.pipelined { |pipe| ids.each { |id| pipe.hgetall(@keys.finding(id)) } }
               .each { |h| finding(h) unless h.empty? }
+        @external_scopes = @redis.lrange(@keys.external, 0, External::Workload::MAX_SCOPES - 1).reverse
+                                 .filter_map { |json| external(json) }
+      end
+
+      def external(json)
+        External::Workload.read(JSON.parse(json))
+      rescue JSON::ParserError
+        nil
       end
 
       def window
