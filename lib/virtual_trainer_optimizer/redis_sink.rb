@@ -130,7 +130,10 @@ module VirtualTrainerOptimizer
           JsonlSink.aggregate(batch.units, result) unless result.kind == :scan
           result.findings.each { |finding| add_finding(batch.findings, finding) }
           external = External::Workload.scope_of(result)
-          batch.external << external if external && batch.external.size < External::Workload::MAX_SCOPES
+          if external # the newest are kept, as Redis keeps them
+            batch.external << external
+            batch.external.shift if batch.external.size > External::Workload::MAX_SCOPES
+          end
           start_flusher
         end
         nil
