@@ -195,6 +195,9 @@ mod prompt;
 mod rules;
 
 pub use prompt::{prompt_fingerprint, MAX_BODY_BYTES};
+// The full report words its external sections with the same figures and names.
+pub(crate) use costs::number;
+pub(crate) use rules::{endpoint, label, money, ms, queue_name, thousands, Endpoint};
 
 use serde::{Deserialize, Deserializer, Serialize};
 

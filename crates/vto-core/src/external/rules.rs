@@ -18,9 +18,9 @@ pub const EXAMPLE_TPM: f64 = 200_000.0;
 pub const EXAMPLE_RPM: f64 = 500.0;
 
 /// Host (lower-cased), method (upper-cased), path (as given).
-type Endpoint = (String, String, String);
+pub(crate) type Endpoint = (String, String, String);
 
-fn endpoint(c: &CallReport) -> Endpoint {
+pub(crate) fn endpoint(c: &CallReport) -> Endpoint {
     (
         c.call.host.trim().to_ascii_lowercase(),
         c.call.method.trim().to_ascii_uppercase(),
@@ -28,7 +28,7 @@ fn endpoint(c: &CallReport) -> Endpoint {
     )
 }
 
-fn label(ep: &Endpoint) -> String {
+pub(crate) fn label(ep: &Endpoint) -> String {
     let host = if ep.0.is_empty() {
         "(unknown host)"
     } else {

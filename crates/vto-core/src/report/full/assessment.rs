@@ -33,6 +33,8 @@ pub struct Assessment {
     pub schema: SchemaTotals,
     /// Tables the workload writes to, most writes first.
     pub table_growth: Vec<TableGrowth>,
+    /// Outbound API calls (`null` without an `external` input or calls).
+    pub external: Option<super::external::ExternalAssessment>,
 }
 
 /// Totals of the workload; a figure no unit reported is `null`.
@@ -267,6 +269,7 @@ pub(super) fn assess(input: &Input) -> Assessment {
         slow_jobs,
         schema: schema(input, top),
         table_growth: growth(input),
+        external: None,
     }
 }
 

@@ -310,6 +310,10 @@ pub struct Infrastructure {
     pub sidekiq: Sidekiq,
     /// PostgreSQL settings worth changing.
     pub postgres_settings: Vec<PostgresSetting>,
+    /// Outbound API providers and their monthly cost (`null` without
+    /// external calls; filled by the full report, see
+    /// [`super::infra_external`]).
+    pub external: Option<super::infra_external::ExternalInfra>,
     /// One per problem found, ids `I1..`.
     pub recommendations: Vec<Recommendation>,
 }
@@ -454,6 +458,29 @@ pub fn analyze(
     window_seconds: f64,
     dialect: &str,
 ) -> Infrastructure {
+    analyze_capped(infra, units, window_seconds, dialect, &BTreeMap::new())
+}
+
+/// The most threads a job's queue may run at once, and why (a provider's
+/// rate limit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadCap {
+    /// Threads.
+    pub threads: u64,
+    /// The arithmetic, in words.
+    pub why: String,
+}
+
+/// [`analyze`], with `caps` by job class: a `long_running` queue holding a
+/// capped job gets at most the smallest of its jobs' caps, so the layout and
+/// a rate limit never ask for different thread counts.
+pub fn analyze_capped(
+    infra: &InfraInput,
+    units: &[UnitLoad],
+    window_seconds: f64,
+    dialect: &str,
+    caps: &BTreeMap<String, ThreadCap>,
+) -> Infrastructure {
     let setup = Setup::from_input(infra, is_postgres(dialect));
     let pricing = Pricing::from_input(infra.prices.as_ref());
     let window = (window_seconds.is_finite() && window_seconds > 0.0).then_some(window_seconds);
@@ -462,7 +489,7 @@ pub fn analyze(
     let pool_mismatches = pool_mismatches(&setup);
     let (pgbouncer, bouncer_plan) = pgbouncer(&setup, &connection_budget);
     let capacity = capacity(&setup, &pricing, units, window);
-    let sidekiq = sidekiq(&setup, units, window);
+    let sidekiq = sidekiq(&setup, units, window, caps);
     let postgres_settings = postgres_settings(&setup, units);
 
     let facts = Facts {
@@ -485,6 +512,7 @@ pub fn analyze(
         capacity,
         sidekiq,
         postgres_settings,
+        external: None,
         recommendations,
     }
 }
@@ -1536,7 +1564,41 @@ fn long_concurrency(long: &[JobStat], total: u64, window: Option<f64>) -> (u64, 
     (threads, text)
 }
 
-fn sidekiq(setup: &Setup, units: &[UnitLoad], window: Option<f64>) -> Sidekiq {
+/// `long_running`'s threads within the caps of its jobs, with the words.
+fn cap_long(
+    long: &[JobStat],
+    (threads, text): (u64, String),
+    caps: &BTreeMap<String, ThreadCap>,
+) -> (u64, String) {
+    let Some((job, cap)) = long
+        .iter()
+        .filter_map(|job| caps.get(&job.name).map(|cap| (&job.name, cap)))
+        .min_by_key(|(_, cap)| cap.threads)
+    else {
+        return (threads, text);
+    };
+    let cap_threads = cap.threads.max(1);
+    if threads > cap_threads {
+        let text = format!(
+            "{text}; capped at {} for {job} ({}): {cap_threads}",
+            cap_threads, cap.why
+        );
+        (cap_threads, text)
+    } else {
+        let text = format!(
+            "{text}; within the {cap_threads} allowed for {job} ({})",
+            cap.why
+        );
+        (threads, text)
+    }
+}
+
+fn sidekiq(
+    setup: &Setup,
+    units: &[UnitLoad],
+    window: Option<f64>,
+    caps: &BTreeMap<String, ThreadCap>,
+) -> Sidekiq {
     let jobs = job_stats(units);
     if jobs.is_empty() {
         let reasoning =
@@ -1551,7 +1613,13 @@ fn sidekiq(setup: &Setup, units: &[UnitLoad], window: Option<f64>) -> Sidekiq {
     let given = worker.and_then(|w| w.threads);
     let total = given.unwrap_or(SIDEKIQ_DEFAULT_CONCURRENCY).max(1);
     let layout = Layout::new(jobs);
-    let long = (!layout.long.is_empty()).then(|| long_concurrency(&layout.long, total, window));
+    let long = (!layout.long.is_empty()).then(|| {
+        cap_long(
+            &layout.long,
+            long_concurrency(&layout.long, total, window),
+            caps,
+        )
+    });
     let long_threads = long.as_ref().map_or(0, |(threads, _)| *threads);
     // Split the threads rather than add: the budget's connections stay the same.
     let main_threads = total.saturating_sub(long_threads).max(1);

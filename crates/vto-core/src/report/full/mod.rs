@@ -83,6 +83,17 @@
 //!                      "worker": {"dynos": 1, "concurrency": 10, "dyno_type": "standard-1x"},
 //!                      "database": {"max_connections": 120, "plan": "standard-0", "...": "..."},
 //!                      "prices": {"...": "..."}, "plan_limits": {"...": "..."}},
+//!   "external": {"scopes": [{"kind": "job", "name": "CustomHealthProgramJob", "elapsed_ms": 8000.0,
+//!                            "calls": [{"host": "api.openai.com", "method": "POST",
+//!                                       "path": "/v1/chat/completions", "status": 200,
+//!                                       "duration_ms": 3000.0, "model": "gpt-4o",
+//!                                       "prompt_tokens": 1000, "completion_tokens": 500}]}],
+//!                "prices": {"as_of": "2026-11-01", "models": {"gpt-4o": {"input_per_million": 2.5,
+//!                                                                      "output_per_million": 10.0}}},
+//!                "options": {"monthly_scale": 30.0},
+//!                "rate_limits": {"api.openai.com": {"requests_per_minute": 500,
+//!                                                   "tokens_per_minute": 200000}},
+//!                "growth": [1, 2, 5, 10]},
 //!   "options": {"top": 10, "slow_request_ms": 500.0, "slow_job_ms": 5000.0}
 //! }
 //! ```
@@ -102,6 +113,17 @@
 //!   `queries` are fingerprints, as strings or as the advisor's objects.
 //! - `governance`: the retention check's findings ([`crate::retention`]).
 //! - `infrastructure`: the deployment ([`infra::InfraInput`]); may be partial.
+//! - `external`: outbound API calls, the input of [`crate::external`]
+//!   (`scopes`, `prices`, `options` with `monthly_scale`), plus
+//!   `rate_limits` by host (either figure may be missing) and `growth`, the
+//!   usage multipliers of the cost projection (default 1, 2, 5, 10;
+//!   non-positive entries are dropped). Like `infrastructure` it never fails
+//!   the report: an unreadable `external` (a string for `scopes`, an unknown
+//!   scope `kind`) leaves the rest of the report intact, and
+//!   `assessment.external` says it could not be read ([`ExternalInput`]).
+//!   Entries of `findings` whose kind starts with `external_` or is
+//!   `duplicate_external_call` are ignored: the report derives them from
+//!   `external`, so nothing is reported twice.
 //! - `options`: `top` (10) fingerprints and tables listed, the slow-request
 //!   (500 ms) and slow-job (5,000 ms) thresholds.
 //!
@@ -137,12 +159,38 @@
 //!     "schema": {"tables": 14, "rows": 52000, "size_bytes": 9000000,
 //!                "largest": [{"name": "api_request_logs", "rows": 30000, "size_bytes": 4000000}]},
 //!     "table_growth": [{"table": "api_request_logs", "rows": 30000, "inserts": 120,
-//!                       "inserts_per_day": 172800.0, "writes_per_day": 172800.0}]
+//!                       "inserts_per_day": 172800.0, "writes_per_day": 172800.0}],
+//!     "external": {"calls": 6, "total_ms": 18000.0, "cost_usd": 0.0309, "currency": "USD",
+//!                  "prices_as_of": "2026-11-01",
+//!                  "hosts": [{"host": "api.openai.com", "method": "POST",
+//!                             "path": "/v1/chat/completions", "calls": 6, "total_ms": 18000.0,
+//!                             "mean_ms": 3000.0, "max_ms": 3000.0, "error_rate": 0.0,
+//!                             "prompt_tokens": 6000, "completion_tokens": 3000, "cost_usd": 0.0309,
+//!                             "scopes": ["CustomHealthProgramJob"]}],
+//!                  "by_model": ["external costs' by_model"], "by_scope": ["... by_scope"],
+//!                  "note": null}
 //!   },
 //!   "recommendations": ["Recommendation, ids R1.."],
 //!   "infrastructure": {"connection_budget": {"...": "..."}, "pool_mismatches": [],
 //!                      "pgbouncer": {"...": "..."}, "capacity": {"...": "..."},
 //!                      "sidekiq": {"...": "..."}, "postgres_settings": [],
+//!                      "external": {"providers": [{"host": "api.openai.com", "calls": 6,
+//!                                                  "requests_per_minute_observed": 6.0,
+//!                                                  "mean_call_ms": 3000.0, "tokens_per_call": 1500.0,
+//!                                                  "rate_limit": {"requests_per_minute": 500.0,
+//!                                                                 "tokens_per_minute": 200000.0},
+//!                                                  "max_concurrency": 6, "reasoning": "..."}],
+//!                                   "growth": [1.0, 2.0, 5.0, 10.0], "monthly_scale": 1000.0,
+//!                                   "monthly_projection": [{"scope": "CustomHealthProgramJob",
+//!                                       "scope_kind": "job", "model": "gpt-4o", "runs": 2,
+//!                                       "calls": 4, "cost_usd_per_month": 30.0,
+//!                                       "by_growth": [{"growth": 1.0, "cost_usd_per_month": 30.0}],
+//!                                       "reasoning": "..."}],
+//!                                   "monthly_cost_usd": 30.9,
+//!                                   "monthly_cost_by_growth": [{"growth": 1.0,
+//!                                                               "cost_usd_per_month": 30.9}],
+//!                                   "currency": "USD", "prices_as_of": "2026-11-01",
+//!                                   "reasoning": "..."},
 //!                      "recommendations": ["Recommendation, ids I1.."]},
 //!   "governance": {"summary": {"erasure_gap": 1, "special_category_column": 4},
 //!                  "findings": ["the input's governance findings, by priority then table"],
@@ -154,7 +202,8 @@
 //!
 //! A recommendation is a [`model::Recommendation`]: `{"id", "category",
 //! "title", "issue", "impact": {"summary", "queries_saved_per_request",
-//! "ms_saved_per_request", "ms_saved_total", "rows_scanned"}, "solution",
+//! "ms_saved_per_request", "ms_saved_total", "rows_scanned", "usd_saved_per_month"},
+//! "solution",
 //! "trade_offs", "priority", "effort", "location", "metric", "evidence",
 //! "depends_on"}`.
 //!
@@ -169,18 +218,45 @@
 //!   migrations), slow and duplicate queries, writes in a loop, fragment
 //!   caching (view-bound requests), low-level caching (identical reads, a TTL
 //!   from the tables' write rate), HTTP caching (GET requests over rarely
-//!   written tables), slow jobs (their own queue).
-//! - Infrastructure (`I<n>`): [`infra`].
+//!   written tables), slow jobs (their own queue), and one per external
+//!   finding of kind `external_call_in_request`, `external_call_in_loop`,
+//!   `duplicate_external_call`, `slow_external_call`, `external_errors`,
+//!   `external_timeout` (the category is the kind; priority, location and
+//!   code from the finding; evidence `external:<kind>:<scope>:<METHOD>
+//!   <host><path>`, `*` for a finding across scopes). Savings only where
+//!   measured: a call moved out of a request saves its time per request; a
+//!   cache saves total × hit rate and `usd_saved_per_month` = the cost saved
+//!   × `monthly_scale`; a batched loop's round-trip overhead is not measured,
+//!   so it states no saving. `external_errors` comes after the
+//!   `external_timeout` of its host (a retry of a call that can hang hangs
+//!   again).
+//! - Infrastructure (`I<n>`): [`infra`]. With external calls,
+//!   `infrastructure.external` ([`infra_external`]): per provider the calls a
+//!   stated limit allows in flight (`max_concurrency`, Little's law: limit per
+//!   minute × mean call seconds / 60, the tighter of requests and tokens,
+//!   floored, at least 1) and the monthly cost per scope class and model at
+//!   every `growth` multiplier (observed × `monthly_scale` × growth). Per
+//!   `external_dominated_job` finding an `external_queue` recommendation: a
+//!   Sidekiq 7 capsule whose concurrency is `max_concurrency` over the worker
+//!   processes (1 thread and the figures the limit must cover when no limit
+//!   is stated), or, when the layout already moves the job to
+//!   `long_running`, that queue's threads, capped at `max_concurrency` in the
+//!   layout itself (never a second move). From $10 a month at 1×, an
+//!   `external_cost` recommendation (the money priorities of
+//!   [`crate::external`]), after the `duplicate_external_call` ones.
 //! - Governance (`G<n>`): erasure gaps (critical on tables with health data),
 //!   protection of classified tables, and the retention findings.
 //! - Roadmap: every recommendation once, prerequisites first, then priority,
 //!   effort and id.
 
+pub mod external;
 pub mod infra;
+pub mod infra_external;
 pub mod model;
 pub mod render;
 
 mod assessment;
+mod external_recs;
 mod governance;
 mod recommend;
 mod roadmap;
@@ -194,6 +270,7 @@ pub use assessment::{
     Assessment, Endpoint, Job, LargeTable, NPlusOne, SchemaTotals, SlowQuery, TableGrowth,
     TopFingerprint, WorkloadTotals,
 };
+pub use external::{ExternalAssessment, ExternalEndpoint, ExternalInput, RateLimit};
 pub use governance::Governance;
 pub use model::{Effort, Impact, Priority, Recommendation};
 pub use roadmap::{RoadmapStep, Section};
@@ -244,6 +321,9 @@ pub struct Input {
     /// The deployment (dynos, pools, database plan, prices).
     #[serde(default, deserialize_with = "nullable")]
     pub infrastructure: infra::InfraInput,
+    /// Outbound API calls ([`ExternalInput`]); never fails the report.
+    #[serde(default)]
+    pub external: Option<ExternalInput>,
     /// Thresholds and list lengths.
     #[serde(default, deserialize_with = "nullable")]
     pub options: Options,
@@ -682,16 +762,68 @@ pub struct Report {
 /// Builds the report. Never fails: missing sections give empty lists and
 /// unknown figures `null`.
 pub fn build(input: &Input) -> Report {
-    let assessment = assessment::assess(input);
+    // External findings are re-derived from `external`: the same kinds in
+    // `findings` would be reported twice.
+    let filtered;
+    let input = if input
+        .findings
+        .iter()
+        .any(|f| external::is_external_kind(&f.kind))
+    {
+        let mut copy = input.clone();
+        copy.findings
+            .retain(|f| !external::is_external_kind(&f.kind));
+        filtered = copy;
+        &filtered
+    } else {
+        input
+    };
+    let analysis = input.external.as_ref().and_then(external::Analysis::of);
+    let mut assessment = assessment::assess(input);
+    assessment.external = external::assess(input.external.as_ref(), analysis.as_ref());
     let dialect = input.dialect.as_deref().unwrap_or_default();
-    let infrastructure = infra::analyze(
+    let providers = analysis
+        .as_ref()
+        .map(|a| infra_external::providers(a, input.window_seconds()));
+    // A rate limit caps the threads of the queue its job runs on, so the
+    // layout is computed with the caps rather than corrected afterwards.
+    let caps = match (&analysis, &providers) {
+        (Some(a), Some(p)) => infra_external::caps(a, p),
+        _ => std::collections::BTreeMap::new(),
+    };
+    let mut infrastructure = infra::analyze_capped(
         &input.infrastructure,
         &unit_loads(input),
         input.workload.window_seconds,
         dialect,
+        &caps,
     );
-    let hints = recommend::InfraHints::from_infrastructure(&infrastructure);
-    let recommendations = recommend::recommend(input, &assessment, &hints);
+    let mut moves = Vec::new();
+    if let (Some(a), Some(providers)) = (&analysis, providers) {
+        infrastructure.external = Some(infra_external::section(a, providers));
+        let dynos = input.infrastructure.worker.as_ref().and_then(|w| w.dynos);
+        moves = infra_external::recommend(a, &mut infrastructure, dynos);
+    }
+    let mut hints = recommend::InfraHints::from_infrastructure(&infrastructure);
+    for (job, queue, id) in &moves {
+        hints.add_move(job, queue, id);
+    }
+    let external_drafts = analysis
+        .as_ref()
+        .map(|a| external_recs::drafts(a, &hints))
+        .unwrap_or_default();
+    let recommendations = recommend::recommend(input, &assessment, &hints, external_drafts);
+    // The bill is cut by the caches first.
+    let caches: Vec<String> = recommendations
+        .iter()
+        .filter(|r| r.category == "duplicate_external_call")
+        .map(|r| r.id.clone())
+        .collect();
+    for rec in &mut infrastructure.recommendations {
+        if rec.category == "external_cost" {
+            rec.depends_on.extend(caches.iter().cloned());
+        }
+    }
     let governance = governance::govern(input);
     let roadmap = roadmap::plan(&[
         (Section::Optimization, &recommendations),

@@ -34,6 +34,9 @@ pub struct Impact {
     pub ms_saved_total: Option<f64>,
     /// Rows a query scans that an index would spare it.
     pub rows_scanned: Option<u64>,
+    /// Dollars a month the change saves (external API costs × `monthly_scale`);
+    /// `null` when it saves no money or the cost is unknown.
+    pub usd_saved_per_month: Option<f64>,
 }
 
 /// One entry of the OPTIMIZATION, INFRASTRUCTURE or DATA GOVERNANCE
@@ -45,9 +48,12 @@ pub struct Recommendation {
     pub id: String,
     /// `n_plus_one`, `missing_index`, `redundant_index`, `unused_index`,
     /// `slow_query`, `duplicate_query`, `bulk_write`, `low_level_caching`,
-    /// `fragment_caching`, `http_caching`, `slow_job`, `connection_budget`,
+    /// `fragment_caching`, `http_caching`, `slow_job`, `external_call_in_request`,
+    /// `external_call_in_loop`, `duplicate_external_call`, `slow_external_call`,
+    /// `external_errors`, `external_timeout`, `connection_budget`,
     /// `pgbouncer`, `capacity`, `sidekiq_queues`, `postgres_setting`,
-    /// `retention`, `classification`, `erasure`, `soft_delete`.
+    /// `external_queue`, `external_cost`, `retention`, `classification`,
+    /// `erasure`, `soft_delete`.
     pub category: String,
     /// A short title ("Preload workout and exercises in Api::V1::CompletedWorkoutsController#index").
     pub title: String,
@@ -69,7 +75,7 @@ pub struct Recommendation {
     pub location: Option<String>,
     /// What the recommendation was derived from: `finding:<kind>:<fingerprint>`,
     /// `index:<kind>:<table>`, `unit:<name>`, `governance:<kind>:<table>`,
-    /// `infrastructure:<what>`.
+    /// `infrastructure:<what>`, `external:<kind>:<scope>:<METHOD> <host><path>`.
     pub evidence: Vec<String>,
     /// Ids of the recommendations to do first (an index before the query
     /// rewrite that needs it).

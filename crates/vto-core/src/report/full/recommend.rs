@@ -46,18 +46,36 @@ const FRAMEWORK_TABLES: [&str; 2] = ["schema_migrations", "ar_internal_metadata"
 pub(super) struct InfraHints {
     /// The id of the infrastructure recommendation with the Sidekiq queue layout.
     sidekiq_id: Option<String>,
-    /// Job class -> the queue the layout gives it.
+    /// Job class -> the queue the layout (or an `external_queue`
+    /// recommendation) gives it.
     queue_of: BTreeMap<String, String>,
+    /// Job class -> the id of the infrastructure recommendation that moves it.
+    mover: BTreeMap<String, String>,
 }
 
 impl InfraHints {
-    /// Whether the layout's recommendation puts the job on another queue.
+    /// Whether an infrastructure recommendation puts the job on another queue.
     fn moves(&self, job: &Job) -> bool {
-        self.sidekiq_id.is_some()
+        self.mover.contains_key(&job.unit.name)
             && self
                 .queue_of
                 .get(&job.unit.name)
                 .is_some_and(|q| Some(q.as_str()) != job.queue.as_deref())
+    }
+
+    /// The id of the infrastructure recommendation that gives `job` a queue
+    /// of its own, and that queue.
+    pub fn mover_of(&self, job: &str) -> Option<(&str, &str)> {
+        let id = self.mover.get(job)?;
+        let queue = self.queue_of.get(job)?;
+        Some((id.as_str(), queue.as_str()))
+    }
+
+    /// Records that recommendation `id` moves `job` to `queue` (an
+    /// `external_queue` capsule), so no other advice moves it again.
+    pub fn add_move(&mut self, job: &str, queue: &str, id: &str) {
+        self.queue_of.insert(job.to_owned(), queue.to_owned());
+        self.mover.insert(job.to_owned(), id.to_owned());
     }
 
     /// Reads the Sidekiq layout from the section's JSON (`sidekiq.queues`:
@@ -84,31 +102,42 @@ impl InfraHints {
                 queue_of.insert(job.to_owned(), name.to_owned());
             }
         }
+        let mover = sidekiq_id
+            .iter()
+            .flat_map(|id| queue_of.keys().map(move |job| (job.clone(), id.clone())))
+            .collect();
         InfraHints {
             sidekiq_id,
             queue_of,
+            mover,
         }
     }
 }
 
 /// A recommendation before it has its id.
-struct Draft {
-    rec: Recommendation,
+pub(super) struct Draft {
+    pub rec: Recommendation,
     /// Tables whose index recommendations must come first.
     needs_index_on: Vec<String>,
     /// For an index recommendation: its table.
     indexes: Option<String>,
     /// Ids in other sections to do first.
-    after: Vec<String>,
+    pub after: Vec<String>,
+    /// A name other drafts of this section can depend on (`timeout:<host>`).
+    pub key: Option<String>,
+    /// Keys of drafts of this section to do first.
+    pub needs: Vec<String>,
 }
 
 impl Draft {
-    fn new(rec: Recommendation) -> Draft {
+    pub fn new(rec: Recommendation) -> Draft {
         Draft {
             rec,
             needs_index_on: Vec::new(),
             indexes: None,
             after: Vec::new(),
+            key: None,
+            needs: Vec::new(),
         }
     }
 }
@@ -182,6 +211,7 @@ pub(super) fn recommend(
     input: &Input,
     assessment: &Assessment,
     hints: &InfraHints,
+    external: Vec<Draft>,
 ) -> Vec<Recommendation> {
     let ctx = Ctx {
         input,
@@ -230,6 +260,7 @@ pub(super) fn recommend(
             .filter(|j| !hints.moves(j))
             .map(|j| slow_job(&ctx, j, hints)),
     );
+    drafts.extend(external);
     number(drafts)
 }
 
@@ -248,8 +279,15 @@ fn number(mut drafts: Vec<Draft>) -> Vec<Recommendation> {
             .then_with(|| a.title.cmp(&b.title))
     });
     let mut index_ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut key_ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (i, d) in drafts.iter_mut().enumerate() {
         d.rec.id = format!("R{}", i + 1);
+        if let Some(key) = &d.key {
+            key_ids
+                .entry(key.clone())
+                .or_default()
+                .push(d.rec.id.clone());
+        }
         if let Some(table) = &d.indexes {
             index_ids
                 .entry(table.clone())
@@ -264,6 +302,7 @@ fn number(mut drafts: Vec<Draft>) -> Vec<Recommendation> {
                 .needs_index_on
                 .iter()
                 .filter_map(|t| index_ids.get(t))
+                .chain(d.needs.iter().filter_map(|k| key_ids.get(k)))
                 .flatten()
                 .cloned()
                 .collect();
@@ -407,6 +446,7 @@ fn repeat_impact(f: &Finding, what: &str) -> Impact {
             ms_saved_per_request: Some(round2(per_unit)),
             ms_saved_total: Some(round2(total)),
             rows_scanned: None,
+            usd_saved_per_month: None,
         },
         None => Impact {
             summary: format!(
@@ -1237,6 +1277,7 @@ fn cache_impact(ctx: &Ctx<'_>, fp: &Fingerprint, ttl: &Ttl) -> Impact {
         ms_saved_per_request: per_run(ms_total),
         ms_saved_total: Some(round2(ms_total)),
         rows_scanned: None,
+        usd_saved_per_month: None,
     }
 }
 

@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use super::chart::{Bar, Chart, Unit, LABEL_CHARS};
 use super::{
-    as_num, bool_at, bytes, count, get, list, money, ms, num_at, number, one_line, percent,
-    priority_at, short_sql, sort_by_priority, strings_at, text_at, trimmed, Lang, Priority,
+    as_num, bool_at, bytes, count, get, list, money, money_fine, ms, num_at, number, one_line,
+    percent, priority_at, short_sql, sort_by_priority, strings_at, text_at, trimmed, Lang,
+    Priority,
 };
 
 /// The whole report: a title line, a few lines under it, then the blocks.
@@ -116,7 +117,8 @@ pub(super) struct Table {
 
 /// A column header; numeric columns are right-aligned.
 pub(super) struct Column {
-    pub name: &'static str,
+    /// Usually fixed; the projection's growth columns come from the report.
+    pub name: String,
     pub numeric: bool,
 }
 
@@ -198,16 +200,16 @@ fn fmt(value: Option<f64>, format: fn(f64) -> String) -> Inline {
     text(value.map(format))
 }
 
-fn col(name: &'static str) -> Column {
+fn col(name: &str) -> Column {
     Column {
-        name,
+        name: name.to_owned(),
         numeric: false,
     }
 }
 
-fn num_col(name: &'static str) -> Column {
+fn num_col(name: &str) -> Column {
     Column {
-        name,
+        name: name.to_owned(),
         numeric: true,
     }
 }
@@ -347,6 +349,11 @@ impl Document {
         self.jobs(a);
         self.schema(get(a, "schema"));
         self.table_growth(list(a, "table_growth"));
+        // Only reports with outbound calls get the subsection: the others
+        // read exactly as before.
+        if let Some(external) = get(a, "external").filter(|e| e.is_object()) {
+            self.external_calls(external);
+        }
     }
 
     fn workload(&mut self, w: Option<&Value>) {
@@ -759,6 +766,8 @@ fn figures(impact: Option<&Value>) -> Option<String> {
         num_at(impact, "ms_saved_per_request").map(|t| format!("{} saved per request", ms(t))),
         num_at(impact, "ms_saved_total").map(|t| format!("{} saved over the workload", ms(t))),
         num_at(impact, "rows_scanned").map(|r| format!("{} rows scanned", count(r))),
+        num_at(impact, "usd_saved_per_month")
+            .map(|usd| format!("{} saved per month", money_fine(usd, "USD"))),
     ]
     .into_iter()
     .flatten()
@@ -785,10 +794,18 @@ impl Document {
         self.capacity(get(infra, "capacity"));
         self.sidekiq(get(infra, "sidekiq"));
         self.postgres_settings(list(infra, "postgres_settings"));
+        let external = get(infra, "external").filter(|e| e.is_object());
+        if let Some(external) = external {
+            self.external_apis(external);
+        }
         self.heading(
             2,
             "infrastructure-recommendations",
-            "3.7 Infrastructure recommendations",
+            if external.is_some() {
+                "3.8 Infrastructure recommendations"
+            } else {
+                "3.7 Infrastructure recommendations"
+            },
         );
         self.recommendations(
             list(infra, "recommendations"),
@@ -998,6 +1015,235 @@ fn capacity_dynos(c: Option<&Value>) -> Option<String> {
         (true, Some(kind)) => Some(kind),
         (false, Some(kind)) => Some(format!("{} ({kind})", parts.join(", "))),
         (false, None) => Some(parts.join(", ")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// External API calls (assessment 1.9, infrastructure 3.7)
+// ---------------------------------------------------------------------------
+
+/// `POST api.openai.com/v1/chat/completions`.
+fn endpoint_label(e: &Value) -> Option<String> {
+    let host = text_at(e, "host")?;
+    let path = text_at(e, "path").unwrap_or_default();
+    Some(match text_at(e, "method") {
+        Some(method) => format!("{method} {host}{path}"),
+        None => format!("{host}{path}"),
+    })
+}
+
+/// `850 + 400`: prompt + completion tokens.
+fn tokens(e: &Value) -> Option<String> {
+    match (num_at(e, "prompt_tokens"), num_at(e, "completion_tokens")) {
+        (None, None) => None,
+        (p, c) => Some(format!(
+            "{} + {}",
+            count(p.unwrap_or(0.0)),
+            count(c.unwrap_or(0.0))
+        )),
+    }
+}
+
+impl Document {
+    fn external_calls(&mut self, e: &Value) {
+        self.heading(2, "external-calls", "1.9 External API calls");
+        if let Some(note) = text_at(e, "note") {
+            self.empty(&note);
+            return;
+        }
+        let currency = text_at(e, "currency").unwrap_or_else(|| "USD".to_owned());
+        let cost = num_at(e, "cost_usd").map(|c| match text_at(e, "prices_as_of") {
+            Some(date) => format!("{} (prices as of {date})", money_fine(c, &currency)),
+            None => money_fine(c, &currency),
+        });
+        self.fields(vec![
+            field("Calls", num_at(e, "calls").map(count)),
+            field("Time in calls", num_at(e, "total_ms").map(ms)),
+            field(
+                "Cost",
+                Some(cost.unwrap_or_else(|| "not measured (no usage or no price)".to_owned())),
+            ),
+        ]);
+        let hosts = list(e, "hosts");
+        let rows = objects(hosts)
+            .map(|h| {
+                vec![
+                    code(endpoint_label(h)),
+                    fmt(num_at(h, "calls"), count),
+                    fmt(num_at(h, "mean_ms"), ms),
+                    fmt(num_at(h, "max_ms"), ms),
+                    fmt(num_at(h, "error_rate"), percent),
+                    text(tokens(h)),
+                    text(num_at(h, "cost_usd").map(|c| money_fine(c, &currency))),
+                    text(joined(strings_at(h, "scopes"), 3)),
+                ]
+            })
+            .collect();
+        let columns = vec![
+            col("Endpoint"),
+            num_col("Calls"),
+            num_col("Mean"),
+            num_col("Max"),
+            num_col("Error rate"),
+            num_col("Tokens (prompt + completion)"),
+            num_col("Cost"),
+            col("Called from"),
+        ];
+        self.table_or_empty(columns, rows, "No outbound calls were recorded.");
+        self.blocks.push(Block::Chart(external_time_chart(hosts)));
+        let models: Vec<Vec<Inline>> = objects(list(e, "by_model"))
+            .map(|m| {
+                vec![
+                    code(text_at(m, "model")),
+                    fmt(num_at(m, "calls"), count),
+                    text(tokens(m)),
+                    text(num_at(m, "cost_usd").map(|c| money_fine(c, &currency))),
+                ]
+            })
+            .collect();
+        if !models.is_empty() {
+            self.para("By model:");
+            let columns = vec![
+                col("Model"),
+                num_col("Calls"),
+                num_col("Tokens (prompt + completion)"),
+                num_col("Cost"),
+            ];
+            self.table(columns, models, 1);
+        }
+        let scopes: Vec<Vec<Inline>> = objects(list(e, "by_scope"))
+            .map(|s| {
+                vec![
+                    text(text_at(s, "name")),
+                    text(text_at(s, "kind")),
+                    fmt(num_at(s, "runs"), count),
+                    fmt(num_at(s, "calls"), count),
+                    text(num_at(s, "cost_usd").map(|c| money_fine(c, &currency))),
+                ]
+            })
+            .collect();
+        if !scopes.is_empty() {
+            self.para("By request, job or scan:");
+            let columns = vec![
+                col("Scope"),
+                col("Kind"),
+                num_col("Runs"),
+                num_col("Calls"),
+                num_col("Cost"),
+            ];
+            self.table(columns, scopes, 1);
+        }
+    }
+
+    fn external_apis(&mut self, e: &Value) {
+        self.heading(2, "external-apis", "3.7 External APIs");
+        let rows = objects(list(e, "providers"))
+            .map(|p| {
+                vec![
+                    code(text_at(p, "host")),
+                    fmt(num_at(p, "calls"), count),
+                    fmt(num_at(p, "requests_per_minute_observed"), number),
+                    fmt(num_at(p, "mean_call_ms"), ms),
+                    fmt(num_at(p, "tokens_per_call"), number),
+                    text(rate_limit(get(p, "rate_limit"))),
+                    fmt(num_at(p, "max_concurrency"), count),
+                    text(text_at(p, "reasoning")),
+                ]
+            })
+            .collect();
+        let columns = vec![
+            col("Provider"),
+            num_col("Calls"),
+            num_col("Requests/min observed"),
+            num_col("Mean call"),
+            num_col("Tokens per call"),
+            col("Rate limit"),
+            num_col("Max concurrency"),
+            col("Why"),
+        ];
+        self.table_or_empty(columns, rows, "No outbound calls were recorded.");
+        let currency = text_at(e, "currency").unwrap_or_else(|| "USD".to_owned());
+        let growth: Vec<f64> = list(e, "growth").iter().filter_map(as_num).collect();
+        let by_growth = |row: &Value, key: &str| -> Vec<Inline> {
+            let costs: Vec<(f64, f64)> = objects(list(row, key))
+                .filter_map(|g| Some((num_at(g, "growth")?, num_at(g, "cost_usd_per_month")?)))
+                .collect();
+            growth
+                .iter()
+                .map(|g| {
+                    costs
+                        .iter()
+                        .find(|(x, _)| x == g)
+                        .map_or(Inline::Missing, |(_, c)| {
+                            Inline::Text(money_fine(*c, &currency))
+                        })
+                })
+                .collect()
+        };
+        let mut rows: Vec<Vec<Inline>> = objects(list(e, "monthly_projection"))
+            .map(|p| {
+                let mut row = vec![
+                    text(text_at(p, "scope")),
+                    code(text_at(p, "model")),
+                    fmt(num_at(p, "calls"), count),
+                ];
+                row.extend(by_growth(p, "by_growth"));
+                row
+            })
+            .collect();
+        if !rows.is_empty() {
+            let mut total = vec![
+                Inline::Text("Total".to_owned()),
+                Inline::Text(String::new()),
+                Inline::Text(String::new()),
+            ];
+            total.extend(by_growth(e, "monthly_cost_by_growth"));
+            rows.push(total);
+            let mut columns = vec![col("Scope"), col("Model"), num_col("Calls observed")];
+            columns.extend(
+                growth
+                    .iter()
+                    .map(|g| num_col(&format!("×{} per month", trimmed(*g, 2)))),
+            );
+            self.para("Monthly cost at today's usage and at growth:");
+            self.table(columns, rows, 2);
+        } else {
+            self.empty("No monthly cost projected (no call's cost is known).");
+        }
+        self.prose(text_at(e, "reasoning"));
+    }
+}
+
+/// `500 requests/min, 200,000 tokens/min`.
+fn rate_limit(limit: Option<&Value>) -> Option<String> {
+    let parts: Vec<String> = [
+        num_at(limit, "requests_per_minute").map(|r| format!("{} requests/min", count(r))),
+        num_at(limit, "tokens_per_minute").map(|t| format!("{} tokens/min", count(t))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn external_time_chart(hosts: &[Value]) -> Chart {
+    let bars = objects(hosts)
+        .filter_map(|h| {
+            let label = endpoint_label(h)?;
+            Some(Bar {
+                label: super::truncate_start(&one_line(&label), LABEL_CHARS),
+                detail: one_line(&label),
+                value: num_at(h, "total_ms")?,
+            })
+        })
+        .collect();
+    Chart {
+        id: "chart-external-time",
+        title: "External time by endpoint",
+        x_label: "Total time of the calls (ms)",
+        y_label: "Endpoint",
+        unit: Unit::Ms,
+        bars,
     }
 }
 

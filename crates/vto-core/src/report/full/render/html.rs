@@ -190,7 +190,7 @@ fn table_html(out: &mut String, table: &Table) {
     out.push_str("<div class=\"table-wrap\"><table class=\"data\">\n<thead><tr>");
     for c in &table.columns {
         let class = if c.numeric { " class=\"num\"" } else { "" };
-        let _ = write!(out, "<th scope=\"col\"{class}>{}</th>", esc(c.name));
+        let _ = write!(out, "<th scope=\"col\"{class}>{}</th>", esc(&c.name));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for row in &table.rows {

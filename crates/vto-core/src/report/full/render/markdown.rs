@@ -65,7 +65,7 @@ fn fields_md(out: &mut String, fields: &[Field]) {
 }
 
 fn table_md(out: &mut String, table: &Table) {
-    let header: Vec<String> = table.columns.iter().map(|c| escape(c.name)).collect();
+    let header: Vec<String> = table.columns.iter().map(|c| escape(&c.name)).collect();
     let align: Vec<&str> = table
         .columns
         .iter()

@@ -329,6 +329,21 @@ fn money(x: f64, currency: &str) -> String {
     }
 }
 
+/// Money as [`money`], but small amounts (an API call costs fractions of a
+/// cent) keep five significant digits: `$0.0003675`.
+fn money_fine(x: f64, currency: &str) -> String {
+    if x == 0.0 || x.abs() >= 1.0 {
+        return money(x, currency);
+    }
+    let decimals = ((-x.abs().log10()).ceil() as usize + 4).min(12);
+    let digits = trimmed(x, decimals);
+    if currency.eq_ignore_ascii_case("usd") {
+        format!("${digits}")
+    } else {
+        format!("{digits} {currency}")
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Text helpers and escaping.
 // ---------------------------------------------------------------------------
@@ -526,6 +541,9 @@ mod tests {
         assert_eq!(bytes(81920.0), "80.0 KiB");
         assert_eq!(bytes(512.0), "512 B");
         assert_eq!(money(50.0, "USD"), "$50.00");
+        assert_eq!(money_fine(0.0003675, "USD"), "$0.0003675");
+        assert_eq!(money_fine(0.6615, "USD"), "$0.6615");
+        assert_eq!(money_fine(12.5, "USD"), "$12.50");
     }
 
     #[test]

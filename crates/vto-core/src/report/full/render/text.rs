@@ -184,7 +184,7 @@ impl Writer {
     /// An aligned table; a last cell wider than its column wraps onto
     /// continuation lines under that column.
     fn aligned(&mut self, table: &Table, cells: &[Vec<String>], widths: &[usize]) {
-        let header: Vec<String> = table.columns.iter().map(|c| c.name.to_owned()).collect();
+        let header: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
         let header_line = self.row_line(table, &header, None, widths);
         let header_line = self.paint("1", header_line.trim_end());
         self.line(&format!("{INDENT}{header_line}"));
@@ -277,7 +277,7 @@ impl Writer {
             let len = column.name.chars().count() + 2 + text.chars().count();
             if len > SHORT_PIECE {
                 self.flush(hang, &mut line, &mut visible);
-                self.record_piece(hang, column.name, value, text);
+                self.record_piece(hang, &column.name, value, text);
                 continue;
             }
             if visible > 0 && hang.len() + visible + 3 + len > WIDTH {
