@@ -31,6 +31,16 @@ rescue OptionParser::ParseError => e
 end
 
 require_relative "../config/application"
+require_relative "../lib/fake_openai"
+
+# The app's OpenAI calls go over real HTTP to a local stand-in that answers
+# like the API, with its latency: VTO_DEMO_AI_SECONDS for the program
+# generator's model, 0.7 s for the small one.
+openai = FakeOpenAI.new(latency: { "gpt-4o" => Float(ENV.fetch("VTO_DEMO_AI_SECONDS", "5.5")), "gpt-4o-mini" => 0.7 },
+                        usage: { prompt_tokens: 900, completion_tokens: 1400 }).start
+at_exit { openai.stop }
+ENV["OPENAI_BASE_URL"] = openai.base_url
+ENV["OPENAI_API_KEY"] = "sk-demo-not-a-real-key"
 sqlite = ENV["DATABASE_URL"].start_with?("sqlite3:")
 FileUtils.rm_f(Dir["#{ENV['DATABASE_URL'][/\Asqlite3:([^?]+)/, 1]}*"]) if sqlite
 jsonl = Rails.application.config.virtual_trainer_optimizer.jsonl_path
@@ -58,6 +68,13 @@ requests += Array.new(8) { |i| "/dashboard?user_id=#{users[i % users.size]}" }
 requests.each do |path|
   response = app.get(path)
   abort "bin/demo: GET #{path} answered #{response.status}: #{response.body[0, 500]}" unless response.status == 200
+end
+# Program previews, asked of the model inside the request; one user asks twice.
+[[users[0], "marathon"], [users[0], "marathon"], [users[1], "strength"]].each do |user, goal|
+  path = "/api/v1/health_programs?user_id=#{user}&goal=#{goal}"
+  response = app.post(path)
+  abort "bin/demo: POST #{path} answered #{response.status}: #{response.body[0, 500]}" unless response.status == 201
+  requests << path
 end
 CustomHealthProgramJob.perform_now(users.first)
 teams.each { |team| WeeklySummaryJob.perform_now(team) }

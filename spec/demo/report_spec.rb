@@ -42,12 +42,12 @@ RSpec.describe "bin/demo report" do
     schema = JSON.parse(File.read(File.join(root, "docs/report.schema.json")))
     expect(JSON::Validator.fully_validate(schema, report)).to eq([])
     expect(report.keys).to include("assessment", "recommendations", "infrastructure", "governance", "roadmap")
-    expect(sqlite[:log]).to match(/117 requests and 4 jobs on SQLite in [\d.]+ s/)
+    expect(sqlite[:log]).to match(/120 requests and 4 jobs on SQLite in [\d.]+ s/)
   end
 
   it "assesses the workload it drove: requests, jobs, N+1s, endpoints and jobs with their figures" do
     workload = report["assessment"]["workload"]
-    expect(workload).to include("source" => "jsonl", "requests" => 117, "jobs" => 4)
+    expect(workload).to include("source" => "jsonl", "requests" => 120, "jobs" => 4)
     expect(workload["queries"]).to be > 1000
     n_plus_ones = report["assessment"]["n_plus_ones"]
     completed = n_plus_ones.select { |n| n["unit"] == "Api::V1::CompletedWorkoutsController#index" }
@@ -80,13 +80,19 @@ RSpec.describe "bin/demo report" do
       "fingerprint" => input["workload"]["fingerprints"].map { |f| f["fingerprint"] },
       "index" => input["indexes"].map { |i| "#{i['kind']}:#{i['table']}" },
       "unit" => input["workload"]["units"].map { |u| u["name"] },
-      "governance" => input["governance"].map { |g| "#{g['kind']}:#{g['table']}" }
+      "governance" => input["governance"].map { |g| "#{g['kind']}:#{g['table']}" },
+      # external:<finding kind or cost>:<scope>:<METHOD host+path, or model>
+      "external" => input["external"]["scopes"].flat_map do |scope|
+        scope["calls"].flat_map { |c| ["#{scope['name']}:#{c['method']} #{c['host']}#{c['path']}", "#{scope['name']}:#{c['model']}"] }
+      end
     }
     all_recommendations.each do |r|
       expect(r["evidence"]).not_to be_empty, "#{r['id']} has no evidence"
       r["evidence"].each do |e|
         kind, rest = e.split(":", 2)
         next if kind == "infrastructure"
+
+        rest = rest.split(":", 2).last if kind == "external"
 
         expect(known.fetch(kind) { raise "#{r['id']}: unknown evidence #{e}" }).to include(rest), "#{r['id']}: #{e}"
       end
@@ -105,6 +111,41 @@ RSpec.describe "bin/demo report" do
     expect(infra["capacity"]["monthly_cost_usd"]).to be_a(Numeric)
     long = infra["sidekiq"]["queues"].find { |q| q["name"] == "long_running" }
     expect(long["jobs"]).to eq(["CustomHealthProgramJob"])
+  end
+
+  it "shows the AI calls: the request waiting on the model, the repeated prompt, the slow job's queue, the bill" do
+    calls = sqlite[:input]["external"]["scopes"].flat_map { |s| s["calls"].map { |c| [s["name"], c["model"]] } }
+    expect(calls).to match_array([["Api::V1::HealthProgramsController#create", "gpt-4o-mini-2024-07-18"]] * 3 +
+                                 [["CustomHealthProgramJob", "gpt-4o-2024-07-18"]])
+    external = report["assessment"]["external"]
+    expect(external["calls"]).to eq(4)
+    # 3 × (900 × 0.15 + 1,400 × 0.60) / 10⁶ + (900 × 2.50 + 1,400 × 10.00) / 10⁶
+    expect(external["cost_usd"]).to be_within(1e-9).of(3 * 0.000975 + 0.01625)
+    in_request = recommendation("external_call_in_request") { |r| r["title"].include?("HealthProgramsController#create") }
+    expect(in_request["solution"]).to include("perform_later")
+    expect(in_request["location"]).to eq("app/services/openai_chat.rb:21")
+    expect(recommendation("duplicate_external_call") { |r| r["issue"].include?("2 times") }["solution"])
+      .to include("Rails.cache.fetch")
+    expect(recommendation("slow_external_call") { |r| r["title"].include?("CustomHealthProgramJob") }).not_to be_nil
+    # The client's 60 s read timeout outlives Heroku's 30 s router timeout.
+    expect(recommendation("external_timeout") { |r| r["title"].include?("HealthProgramsController#create") })
+      .not_to be_nil
+
+    # The slow AI job's queue is the Sidekiq layout's long_running one, held to what the rate limit allows.
+    provider = report["infrastructure"]["external"]["providers"].first
+    expect(provider).to include("host" => "127.0.0.1", "max_concurrency" => 1,
+                                "rate_limit" => { "requests_per_minute" => 500, "tokens_per_minute" => 30_000 })
+    queue = recommendation("external_queue") { |r| r["title"].include?("long_running") }
+    sidekiq = recommendation("sidekiq_queues") { |r| r["solution"].include?("long_running") }
+    expect(queue["depends_on"]).to eq([sidekiq["id"]])
+    long = report["infrastructure"]["sidekiq"]["queues"].find { |q| q["name"] == "long_running" }
+    expect(long["concurrency"]).to eq(1)
+
+    projection = report["infrastructure"]["external"]
+    expect(projection["monthly_scale"]).to eq(720)
+    expect(projection["monthly_cost_usd"]).to be_within(0.01).of((3 * 0.000975 + 0.01625) * 720)
+    expect(projection["monthly_cost_by_growth"].map { |g| g["growth"] }).to eq([1, 2, 5, 10])
+    expect(recommendation("external_cost") { true }["depends_on"]).not_to be_empty
   end
 
   it "orders the roadmap by dependency and priority, with every recommendation once" do
@@ -158,7 +199,7 @@ RSpec.describe "bin/demo report" do
     admin.close
     pg = JSON.parse(run.call("json", { "DATABASE_URL" => url })[:report])
     expect(pg["dialect"]).to eq("postgresql")
-    expect(pg["assessment"]["workload"]).to include("requests" => 117, "jobs" => 4)
+    expect(pg["assessment"]["workload"]).to include("requests" => 120, "jobs" => 4)
     expect(pg["assessment"]["schema"]["rows"]).to be > 1000
     categories = pg["recommendations"].map { |r| r["category"] }
     expect(categories).to include("n_plus_one", "missing_index", "redundant_index", "fragment_caching")
