@@ -65,6 +65,11 @@ requests += Array.new(20) { |i| "/api/v1/workouts?user_id=#{users[i % users.size
 requests += workouts.map { |id| "/api/v1/workouts/#{id}" }
 requests += Array.new(30) { |i| "/api/v1/notifications?user_id=#{users[i % users.size]}" }
 requests += Array.new(8) { |i| "/dashboard?user_id=#{users[i % users.size]}" }
+# The AI job runs while the app serves requests, as a Sidekiq process would
+# beside Puma (its own connection from the pool).
+ai_job = Thread.new do
+  ActiveRecord::Base.connection_pool.with_connection { CustomHealthProgramJob.perform_now(users.first) }
+end
 requests.each do |path|
   response = app.get(path)
   abort "bin/demo: GET #{path} answered #{response.status}: #{response.body[0, 500]}" unless response.status == 200
@@ -76,7 +81,7 @@ end
   abort "bin/demo: POST #{path} answered #{response.status}: #{response.body[0, 500]}" unless response.status == 201
   requests << path
 end
-CustomHealthProgramJob.perform_now(users.first)
+ai_job.join
 teams.each { |team| WeeklySummaryJob.perform_now(team) }
 driven = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
 
