@@ -79,6 +79,16 @@ RSpec.describe "AI jobs calling an OpenAI-compatible API (#{VirtualTrainer::DB})
     expect(@server.requests).to eq(served + 3)
   end
 
+  it "flags a timeout that outlives the job's budget, with a timeout that fits" do
+    result = with_config(budgets: { "DietPlanJob" => 10_000 }) { job_result { DietPlanJob.perform_now(user.id) } }
+    timeout = result.findings_of(:external_timeout)
+    expect(timeout.map { |f| [f.scope_name, f.location] }).to eq([["DietPlanJob", marker("diet_call")]])
+    expect(timeout.first.message).to include("20")
+    expect(timeout.first.suggestion).to match(/timeout/)
+    # Without a budget the job has no expected run to compare the 20 s timeout with.
+    expect(job_result { DietPlanJob.perform_now(user.id) }.findings_of(:external_timeout)).to be_empty
+  end
+
   it "writes each job run's calls to the JSON lines and the report sums them, keeping no key or text" do
     Dir.mktmpdir do |dir|
       jsonl = File.join(dir, "vto.jsonl")

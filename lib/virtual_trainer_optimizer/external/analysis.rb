@@ -60,9 +60,14 @@ module VirtualTrainerOptimizer
 
         private
 
+        # A request's budget is what its external time is held to; a job's is
+        # its expected run, which a call's timeout must not outlive.
         def options(scope)
           budget = VirtualTrainerOptimizer.config.budgets[scope.name]
-          { request_budget_ms: budget.is_a?(Numeric) ? budget.to_f : DEFAULT_REQUEST_BUDGET_MS }
+          budget = budget.to_f if budget.is_a?(Numeric)
+          return { request_budget_ms: budget || DEFAULT_REQUEST_BUDGET_MS } unless scope.kind == :job
+
+          { request_budget_ms: DEFAULT_REQUEST_BUDGET_MS, expected_job_ms: budget }
         end
 
         def load_yaml(path)
