@@ -54,7 +54,7 @@ impl ExternalInput {
             return ExternalInput {
                 error: Some(format!(
                     "expected an object ({{\"scopes\": [...], \"prices\": {{...}}}}), not {}",
-                    kind_of(&value)
+                    super::render::type_name(&value)
                 )),
                 growth: DEFAULT_GROWTH.to_vec(),
                 ..ExternalInput::default()
@@ -119,17 +119,6 @@ fn number(v: &Value) -> Option<f64> {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

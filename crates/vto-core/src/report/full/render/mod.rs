@@ -101,7 +101,8 @@ impl Format {
     }
 }
 
-fn type_name(value: &Value) -> &'static str {
+/// "a string", "an array", ...: for messages about input of the wrong type.
+pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
