@@ -1,10 +1,10 @@
 # frozen_string_literal: true
 
 # What capturing an outbound call costs: an OpenAI-compatible endpoint served
-# by WEBrick in this process, called through Net::HTTP outside any unit of
-# work (not recorded) and inside a scan (recorded: path template, usage read
-# from the JSON response, prompt fingerprint, and the core's analysis at the
-# scan's end). Process CPU per call, median of 7 rounds of 300 calls; the
+# by WEBrick in this process (demo/lib/fake_openai.rb), called through
+# Net::HTTP outside any unit of work (not recorded) and inside a scan
+# (recorded: path template, usage read from the JSON response, prompt
+# fingerprint, and the core's analysis at the scan's end). Process CPU per call, median of 7 rounds of 300 calls; the
 # server's own work is in both figures. Bullet, Prosopite and PgHero do not
 # look at HTTP: there is no peer to run beside it.
 #
@@ -14,9 +14,9 @@ require "logger"
 require "active_record"
 require "json"
 require "net/http"
-require "webrick"
 require "virtual_trainer_optimizer"
 require_relative "support/timing"
+require_relative "../demo/lib/fake_openai"
 
 ROUNDS = 7
 CALLS = 300
@@ -24,16 +24,8 @@ CALLS = 300
 ActiveRecord::Base.establish_connection(adapter: "sqlite3", database: ":memory:")
 VirtualTrainerOptimizer.configure { |c| c.logger = false }
 
-answer = JSON.generate(model: "gpt-4o-mini", usage: { prompt_tokens: 850, completion_tokens: 400, total_tokens: 1250 },
-                       choices: [{ message: { role: "assistant", content: "Monday: squats" } }])
-server = WEBrick::HTTPServer.new(Port: 0, BindAddress: "127.0.0.1", Logger: WEBrick::Log.new(File::NULL), AccessLog: [])
-server.mount_proc("/v1/chat/completions") do |_, res|
-  res["Content-Type"] = "application/json"
-  res.body = answer
-end
-Thread.new { server.start }
-
-http = Net::HTTP.new("127.0.0.1", server.config[:Port])
+server = FakeOpenAI.new.start
+http = Net::HTTP.new("127.0.0.1", server.port)
 http.start
 prompt = JSON.generate(model: "gpt-4o-mini", messages: [{ role: "user", content: "Plan a week of workouts" }])
 call = lambda do
@@ -41,6 +33,7 @@ call = lambda do
   request.body = prompt
   http.request(request)
 end
+answer = call.call.body # a real answer, for the capture-alone figures below
 VirtualTrainerOptimizer.scan { call.call } # installs the capture
 
 outside = []
@@ -53,7 +46,7 @@ ROUNDS.times do
   VirtualTrainerOptimizer.scan { CALLS.times { call.call } }
   recorded << (cpu - t) / CALLS * 1e6
 end
-server.shutdown
+server.stop
 
 printf("outbound call end to end, CPU per call: outside a unit %.1f us, recorded in a scan %.1f us (+%.1f us)\n",
        median(outside), median(recorded), median(recorded) - median(outside))
