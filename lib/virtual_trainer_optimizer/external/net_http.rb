@@ -21,7 +21,9 @@ module VirtualTrainerOptimizer
         error = nil
         @vto_attempts = 0
         begin
-          response = block && External.openai_path?(req.path.to_s.split("?", 2).first) ? super(req, body, &StreamTap.wrap(block)) : super
+          # A streamed answer read in chunks is tapped for its last event's usage.
+          tap = block && External.openai_path?(req.path.to_s.split("?", 2).first)
+          response = tap ? super(req, body, &StreamTap.wrap(block)) : super
         rescue StandardError => e
           error = e
           raise
