@@ -145,7 +145,8 @@ RSpec.describe "Units of work: jobs, scans, threads, fork, failures (#{VirtualTr
       before = File.exist?(path) ? File.size(path) : 0
       get "/api/users"
       VirtualTrainerOptimizer::JsonlSink.flush
-      lines = File.read(path)[before..].lines.map { |l| JSON.parse(l) }
+      # A byte offset: earlier lines may hold multibyte text (a reason's "×").
+      lines = File.binread(path).byteslice(before..).force_encoding(Encoding::UTF_8).lines.map { |l| JSON.parse(l) }
       finding = lines.find { |l| l["type"] == "finding" }
       unit = lines.find { |l| l["type"] == "unit" }
       expect(finding).to include("v" => 1, "kind" => "n_plus_one", "location" => marker("has-many"),
