@@ -4,10 +4,11 @@
 //! by external calls is a queue question: [`super::infra_external`].
 
 use super::external::{evidence, Analysis};
+use super::infra::plural;
 use super::model::blank;
 use super::recommend::{Draft, InfraHints};
 use super::{round2, Effort, Impact, Recommendation};
-use crate::external::{self, label, money, ms, number, Finding, FindingKind, ScopeKind};
+use crate::external::{label, money, ms, number, Finding, FindingKind, ScopeKind};
 
 /// One draft per finding the code fixes, with its dependencies as keys.
 pub(super) fn drafts(a: &Analysis<'_>, hints: &InfraHints) -> Vec<Draft> {
@@ -322,14 +323,6 @@ fn without_queue_line(suggestion: &str) -> String {
         .map(|(_, l)| *l)
         .collect();
     keep.join("\n")
-}
-
-fn plural(n: u64, word: &str) -> String {
-    format!(
-        "{} {word}{}",
-        external::thousands(n),
-        if n == 1 { "" } else { "s" }
-    )
 }
 
 fn pct(share: f64) -> String {

@@ -2634,7 +2634,8 @@ fn money(amount: f64, currency: &str) -> String {
     }
 }
 
-fn plural(n: u64, word: &str) -> String {
+/// `1 call`, `3 calls`, `2 processes`: a count with its word.
+pub(super) fn plural(n: u64, word: &str) -> String {
     let suffix = if n == 1 {
         ""
     } else if word.ends_with('s') {

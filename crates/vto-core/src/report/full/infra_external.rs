@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::external::{evidence, Analysis, RateLimit};
-use super::infra::{Infrastructure, ThreadCap};
+use super::infra::{plural, Infrastructure, ThreadCap};
 use super::model::blank;
 use super::{round2, Effort, Impact, Recommendation};
 use crate::external::{
@@ -219,8 +219,9 @@ fn concurrency(
     (
         Some(n),
         format!(
-            "Rate limit: {}; the tighter, floored (at least 1): {n} calls in flight.",
-            parts.join("; ")
+            "Rate limit: {}; the tighter, floored (at least 1): {} in flight.",
+            parts.join("; "),
+            plural(n, "call")
         ),
     )
 }
@@ -239,7 +240,11 @@ pub(super) fn caps(a: &Analysis<'_>, providers: &[Provider]) -> BTreeMap<String,
                 f.scope_name.clone()?,
                 ThreadCap {
                     threads,
-                    why: format!("{}'s rate limit allows {threads} calls in flight", p.host),
+                    why: format!(
+                        "{}'s rate limit allows {} in flight",
+                        p.host,
+                        plural(threads, "call")
+                    ),
                 },
             ))
         })
@@ -480,9 +485,10 @@ fn queue_rec(
             let mut solution = format!(
                 "# config/sidekiq_long_running.yml (the long_worker process of {sidekiq_id})\n\
                  :concurrency: {threads}\n:queues:\n  - long_running\n\n\
-                 # Procfile: one long_worker dyno (each more dyno adds {threads} calls in flight)\n\
+                 # Procfile: one long_worker dyno (each more dyno adds {} in flight)\n\
                  long_worker: RAILS_MAX_THREADS={threads} bundle exec sidekiq -C \
-                 config/sidekiq_long_running.yml"
+                 config/sidekiq_long_running.yml",
+                plural(threads, "call")
             );
             if cap.is_none() {
                 solution.push_str("\n\n");
@@ -523,9 +529,10 @@ fn queue_rec(
                     (
                         per,
                         format!(
-                            "{host} allows {cap} calls in flight; over {processes} worker \
-                             process{} ({}): {cap} / {processes} = {per} per process (at least 1)",
-                            if processes == 1 { "" } else { "es" },
+                            "{host} allows {} in flight; over {} ({}): {cap} / {processes} = \
+                             {per} per process (at least 1)",
+                            plural(cap, "call"),
+                            plural(processes, "worker process"),
                             if dynos.is_some() {
                                 "worker dynos"
                             } else {
@@ -789,8 +796,4 @@ fn sentence(s: &str) -> String {
         out.push('.');
     }
     out
-}
-
-fn plural(n: u64, word: &str) -> String {
-    format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "s" })
 }
