@@ -36,7 +36,7 @@ require_relative "../lib/fake_openai"
 # The app's OpenAI calls go over real HTTP to a local stand-in that answers
 # like the API, with its latency: VTO_DEMO_AI_SECONDS for the program
 # generator's model, 0.7 s for the small one.
-openai = FakeOpenAI.new(latency: { "gpt-4o" => Float(ENV.fetch("VTO_DEMO_AI_SECONDS", "5.5")), "gpt-4o-mini" => 0.7 },
+openai = FakeOpenAI.new(latency: { "gpt-4o" => Float(ENV.fetch("VTO_DEMO_AI_SECONDS", "5.2")), "gpt-4o-mini" => 0.7 },
                         usage: { prompt_tokens: 900, completion_tokens: 1400 }).start
 at_exit { openai.stop }
 ENV["OPENAI_BASE_URL"] = openai.base_url
