@@ -62,9 +62,14 @@ RSpec.describe "bin/demo report" do
   end
 
   it "recommends the exact fixes, each traceable to the evidence it came from" do
-    preload = recommendation("n_plus_one") { |r| r["location"] == "app/controllers/api/v1/completed_workouts_controller.rb:12" }
-    expect(preload["solution"]).to include("includes(:completed_exercises)")
+    # Line 12 loads each workout's completed exercises and each of those's exercise: two N+1s,
+    # ordered by their measured time, which varies from run to run.
+    at_line12 = all_recommendations.select do |r|
+      r["category"] == "n_plus_one" && r["location"] == "app/controllers/api/v1/completed_workouts_controller.rb:12"
+    end
+    preload = at_line12.find { |r| r["solution"].include?("CompletedWorkout.includes(:completed_exercises)") }
     expect(preload["impact"]["queries_saved_per_request"]).to be >= 29
+    expect(at_line12.map { |r| r["solution"] }).to include(a_string_including("CompletedExercise.includes(:exercise)"))
     counts = recommendation("n_plus_one") { |r| r["location"] == "app/controllers/api/v1/teams_controller.rb:10" }
     expect(counts["solution"]).to match(/counter_cache|group/)
     index = recommendation("missing_index") { |r| r["solution"].include?("add_index :completed_workouts") }
