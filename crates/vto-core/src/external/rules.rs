@@ -326,6 +326,23 @@ fn base(kind: FindingKind, scope: ScopeKind, name: String, ep: Endpoint, a: &Agg
     }
 }
 
+impl Finding {
+    /// The finding's verdict: its priority, monthly cost, reason and fix.
+    fn judged(
+        mut self,
+        priority: Priority,
+        month: Option<f64>,
+        reason: String,
+        suggestion: String,
+    ) -> Finding {
+        self.priority = priority;
+        self.cost_usd_per_month = month;
+        self.reason = reason;
+        self.suggestion = suggestion;
+        self
+    }
+}
+
 /// ` in 2 runs` / ` in 1 run`.
 fn runs(n: u64) -> String {
     format!("{} run{}", n, plural(n))
@@ -378,12 +395,9 @@ fn request_finding(kind: ScopeKind, name: String, ep: Endpoint, a: &Agg, o: &Opt
         ep = label(&ep),
         loc = a.location.as_deref().unwrap_or("(unknown location)"),
     );
-    let mut f = base(FindingKind::ExternalCallInRequest, kind, name, ep, a);
-    f.priority = more_urgent(time_priority(kind, per_run), money_priority(month));
-    f.cost_usd_per_month = month;
-    f.reason = reason;
-    f.suggestion = suggestion;
-    f
+    let priority = more_urgent(time_priority(kind, per_run), money_priority(month));
+    base(FindingKind::ExternalCallInRequest, kind, name, ep, a)
+        .judged(priority, month, reason, suggestion)
 }
 
 fn loop_finding(kind: ScopeKind, name: String, ep: Endpoint, a: &Agg, o: &Options) -> Finding {
@@ -425,12 +439,9 @@ fn loop_finding(kind: ScopeKind, name: String, ep: Endpoint, a: &Agg, o: &Option
             host = ep.0
         )
     };
-    let mut f = base(FindingKind::ExternalCallInLoop, kind, name, ep, a);
-    f.priority = more_urgent(time_priority(kind, per_run), money_priority(month));
-    f.cost_usd_per_month = month;
-    f.reason = reason;
-    f.suggestion = suggestion;
-    f
+    let priority = more_urgent(time_priority(kind, per_run), money_priority(month));
+    base(FindingKind::ExternalCallInLoop, kind, name, ep, a)
+        .judged(priority, month, reason, suggestion)
 }
 
 fn slow_finding(kind: ScopeKind, name: String, ep: Endpoint, a: &Agg, o: &Options) -> Finding {
@@ -474,12 +485,9 @@ fn slow_finding(kind: ScopeKind, name: String, ep: Endpoint, a: &Agg, o: &Option
         "# Keep slow calls off the default queue's threads:\nqueue_as :{}_slow",
         queue_name(&ep.0)
     ));
-    let mut f = base(FindingKind::SlowExternalCall, kind, name, ep, a);
-    f.priority = more_urgent(time_priority(kind, a.max_ms), money_priority(month));
-    f.cost_usd_per_month = month;
-    f.reason = reason;
-    f.suggestion = suggestion;
-    f
+    let priority = more_urgent(time_priority(kind, a.max_ms), money_priority(month));
+    base(FindingKind::SlowExternalCall, kind, name, ep, a)
+        .judged(priority, month, reason, suggestion)
 }
 
 fn timeout_finding(
@@ -549,11 +557,7 @@ fn timeout_finding(
         (true, _) | (false, ScopeKind::Request) => Priority::Medium,
         (false, _) => Priority::Low,
     };
-    let mut f = base(FindingKind::ExternalTimeout, kind, name, ep, a);
-    f.priority = priority;
-    f.reason = reason;
-    f.suggestion = suggestion;
-    f
+    base(FindingKind::ExternalTimeout, kind, name, ep, a).judged(priority, None, reason, suggestion)
 }
 
 #[derive(Debug, Default)]
@@ -645,21 +649,18 @@ fn dominated_finding(name: String, d: &Dominated, o: &Options) -> Option<Finding
         cost: d.cost,
         ..Agg::default()
     };
-    let mut f = base(
+    let priority = more_urgent(
+        time_priority(ScopeKind::Job, per_run_ms),
+        money_priority(month),
+    );
+    let f = base(
         FindingKind::ExternalDominatedJob,
         ScopeKind::Job,
         name,
         ep.clone(),
         &agg,
     );
-    f.priority = more_urgent(
-        time_priority(ScopeKind::Job, per_run_ms),
-        money_priority(month),
-    );
-    f.cost_usd_per_month = month;
-    f.reason = reason;
-    f.suggestion = suggestion;
-    Some(f)
+    Some(f.judged(priority, month, reason, suggestion))
 }
 
 fn duplicate_finding(g: &Cache<'_>, o: &Options) -> Finding {
