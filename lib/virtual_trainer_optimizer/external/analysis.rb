@@ -61,10 +61,13 @@ module VirtualTrainerOptimizer
         private
 
         # A request's budget is what its external time is held to; a job's is
-        # its expected run, which a call's timeout must not outlive.
+        # its expected run, which a call's timeout must not outlive. Looked up
+        # as the detector looks budgets up ("Controller#action", then
+        # "Controller"; a job by its class) but only where one is stated: a
+        # job's timeout is compared with its run only when that run is known.
         def options(scope)
-          budget = VirtualTrainerOptimizer.config.budgets[scope.name]
-          budget = budget.to_f if budget.is_a?(Numeric)
+          budget = VirtualTrainerOptimizer.config.budget_for(*scope.name.to_s.split("#", 2), fallback: nil)
+          budget = budget.is_a?(Numeric) ? budget.to_f : nil
           return { request_budget_ms: budget || DEFAULT_REQUEST_BUDGET_MS } unless scope.kind == :job
 
           { request_budget_ms: DEFAULT_REQUEST_BUDGET_MS, expected_job_ms: budget }
