@@ -343,6 +343,14 @@ impl Finding {
     }
 }
 
+/// The one scope class of a set, when there is only one.
+fn only<'a>(scopes: &BTreeSet<(ScopeKind, &'a str)>) -> Option<(ScopeKind, &'a str)> {
+    match scopes.len() {
+        1 => scopes.iter().next().copied(),
+        _ => None,
+    }
+}
+
 /// ` in 2 runs` / ` in 1 run`.
 fn runs(n: u64) -> String {
     format!("{} run{}", n, plural(n))
@@ -674,9 +682,7 @@ fn duplicate_finding(g: &Cache<'_>, o: &Options) -> Finding {
     } else {
         ScopeKind::Job
     };
-    let single = (g.scopes.len() == 1)
-        .then(|| g.scopes.iter().next().copied())
-        .flatten();
+    let single = only(&g.scopes);
     let where_ = match single {
         Some((k, n)) => format!("in {} {n}", k.as_str()),
         None => format!("across {} scope classes", g.scopes.len()),
@@ -841,9 +847,7 @@ fn error_findings(calls: &[CallReport], o: &Options, out: &mut Vec<Finding>) {
         } else {
             Priority::Medium
         };
-        let single = (h.scopes.len() == 1)
-            .then(|| h.scopes.iter().next().copied())
-            .flatten();
+        let single = only(&h.scopes);
         out.push(Finding {
             kind: FindingKind::ExternalErrors,
             host,
