@@ -55,7 +55,7 @@ module VirtualTrainerOptimizer
         schema: { tables: schema[:tables].map { |t| t.transform_keys(&:to_s).slice("name", "rows", "size_bytes") } },
         indexes: index_suggestions(connection, index_workload),
         governance: Retention.check(connection: connection).map(&:to_h),
-        infrastructure: Infrastructure.collect(connection, root, infrastructure),
+        infrastructure: Infrastructure.collect(connection, root, declared),
         external: ExternalInput.collect(workload.external_scopes, totals[:window_seconds], declared, root),
         options: options
       }

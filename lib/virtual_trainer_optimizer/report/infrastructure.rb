@@ -23,8 +23,9 @@ module VirtualTrainerOptimizer
         deep_merge(load_yaml(File.join(root.to_s, "config", "vto_infrastructure.yml")), stringify(overrides))
       end
 
-      def collect(connection, root, overrides = {})
-        declared = declared(root, overrides)
+      # `declared`: what #declared read (config/vto_infrastructure.yml with
+      # the overrides).
+      def collect(connection, root, declared)
         pool = pool_size(connection)
         web = declared.fetch("web", {})
         worker = declared.fetch("worker", {})
