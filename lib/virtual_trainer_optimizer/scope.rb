@@ -125,21 +125,22 @@ module VirtualTrainerOptimizer
     # around many others stays bounded). The nested unit's calls were
     # analysed there; they are listed here, not analysed again.
     def adopt(findings, totals, external_calls = [])
-      unless external_calls.empty?
-        nested = (@nested_external_calls ||= [])
-        nested.concat(external_calls.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
-      end
-      unless findings.empty?
-        nested = (@nested_findings ||= [])
-        nested.concat(findings.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
-      end
-      return if totals.empty?
-
-      nested = (@nested_totals ||= [])
-      nested.concat(totals.first(MAX_NESTED_FINDINGS - nested.size)) if nested.size < MAX_NESTED_FINDINGS
+      @nested_external_calls = bounded_concat(@nested_external_calls, external_calls)
+      @nested_findings = bounded_concat(@nested_findings, findings)
+      @nested_totals = bounded_concat(@nested_totals, totals)
     end
 
     private
+
+    # `list` (nil until something is adopted) with as many of `items` as
+    # MAX_NESTED_FINDINGS leaves room for.
+    def bounded_concat(list, items)
+      return list if items.empty?
+
+      list ||= []
+      list.concat(items.first(MAX_NESTED_FINDINGS - list.size)) if list.size < MAX_NESTED_FINDINGS
+      list
+    end
 
     def conclude(elapsed_ms)
       queries = @native.queries
